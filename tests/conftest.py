@@ -1,0 +1,33 @@
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from streams.broker import LocalBroker, free_port
+from streams.config import kafka_config
+
+
+@pytest.fixture(scope="session")
+def kafka_broker():
+    """One real broker per test session: private (own ports, temporary data) unless
+    KAFKA_BOOTSTRAP_SERVERS pointed the run at an existing cluster (then None)."""
+    if os.environ.get("CLAPSTREAM_TEST_BROKER") != "private":
+        yield None
+        return
+    data = Path(tempfile.mkdtemp(prefix="clapstream-test-broker-"))
+    port = int(kafka_config().bootstrap_servers.rsplit(":", 1)[1])
+    broker = LocalBroker(data_dir=data, port=port, controller_port=free_port())
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
+        shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture
+def kafka(kafka_broker):
+    """The project's Kafka configuration, with the broker up."""
+    return kafka_config()

@@ -1,0 +1,36 @@
+import dataclasses
+
+import pytest
+
+from streams.broker import free_port
+from webapp.ops import health
+
+
+@pytest.fixture
+def fresh_admin():
+    health._admin.cache_clear()
+    yield
+    health._admin.cache_clear()
+
+
+@pytest.mark.kafka
+@pytest.mark.django_db
+def test_ready_with_database_and_broker(client, kafka, fresh_admin):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_not_ready_names_kafka_when_it_is_down(client, settings, fresh_admin):
+    settings.KAFKA = dataclasses.replace(settings.KAFKA,
+                                         bootstrap_servers=f"127.0.0.1:{free_port()}")
+    settings.READINESS_TIMEOUT = 0.5
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    body = response.json()
+    assert list(body["failing"]) == ["kafka"]
+
+
+def test_alive_without_any_backend(client):
+    assert client.get("/healthz").json() == {"status": "ok"}

@@ -1,0 +1,57 @@
+import subprocess
+import sys
+
+import pytest
+
+from streams.envvars import ConfigError, env_bool, env_int, env_secret
+
+
+def _import_settings(env):
+    base = {"PATH": "/usr/bin:/bin", "DEBUG": "false"}
+    return subprocess.run(
+        [sys.executable, "-c", "import webapp.settings"],
+        env={**base, **env}, capture_output=True, text=True, check=False,
+    )
+
+
+def test_production_refuses_the_default_secret():
+    result = _import_settings({"ALLOWED_HOSTS": "example.org"})
+    assert result.returncode != 0
+    assert "SECRET_KEY is the built-in default" in result.stderr
+
+
+def test_production_refuses_empty_allowed_hosts():
+    result = _import_settings({"SECRET_KEY": "x" * 50})
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS is empty" in result.stderr
+
+
+def test_production_starts_when_configured(tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("s" * 50 + "\n")
+    result = _import_settings({"SECRET_KEY_FILE": str(secret), "ALLOWED_HOSTS": "example.org"})
+    assert result.returncode == 0, result.stderr
+
+
+def test_secret_file_wins_over_plain_value(tmp_path, monkeypatch):
+    path = tmp_path / "pw"
+    path.write_text("from-file\n")
+    monkeypatch.setenv("PW", "plain")
+    monkeypatch.setenv("PW_FILE", str(path))
+    assert env_secret("PW") == "from-file"
+
+
+@pytest.mark.parametrize("raw", ["maybe", "2"])
+def test_bad_boolean_fails_loudly(monkeypatch, raw):
+    monkeypatch.setenv("FLAG", raw)
+    with pytest.raises(ConfigError, match="FLAG"):
+        env_bool("FLAG", False)
+
+
+def test_bad_integer_fails_loudly(monkeypatch):
+    monkeypatch.setenv("N", "twelve")
+    with pytest.raises(ConfigError, match="N='twelve' is not an integer"):
+        env_int("N", 1)
+    monkeypatch.setenv("N", "0")
+    with pytest.raises(ConfigError, match="below the minimum"):
+        env_int("N", 1, minimum=1)

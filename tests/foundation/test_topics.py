@@ -1,0 +1,49 @@
+import dataclasses
+import uuid
+
+import pytest
+from confluent_kafka.admin import AdminClient
+
+from streams.topics import ensure_topics
+
+pytestmark = pytest.mark.kafka
+
+
+def _private_topics(kafka, **counts):
+    tag = uuid.uuid4().hex[:8]
+    topics = dataclasses.replace(
+        kafka.topics, jobs=f"t{tag}.jobs", events=f"t{tag}.events", dlq=f"t{tag}.dlq",
+        control=f"t{tag}.control", **counts,
+    )
+    return dataclasses.replace(kafka, topics=topics)
+
+
+def _partitions(kafka, topic):
+    return len(AdminClient(kafka.admin()).list_topics(topic, timeout=10).topics[topic].partitions)
+
+
+def test_creates_then_is_idempotent(kafka):
+    config = _private_topics(kafka, jobs_partitions=4, events_partitions=3, dlq_partitions=1)
+    first = ensure_topics(config)
+    assert f"created {config.topics.jobs} with 4 partitions" in first
+    assert _partitions(config, config.topics.jobs) == 4
+    assert _partitions(config, config.topics.events) == 3
+
+    second = ensure_topics(config)
+    assert f"{config.topics.jobs} already has 4 partitions" in second
+    assert not any(line.startswith("created") for line in second)
+
+
+def test_grows_but_never_shrinks(kafka):
+    config = _private_topics(kafka, jobs_partitions=2)
+    ensure_topics(config)
+    grown = dataclasses.replace(config, topics=dataclasses.replace(config.topics,
+                                                                   jobs_partitions=6))
+    assert f"grew {config.topics.jobs} from 2 to 6 partitions" in ensure_topics(grown)
+    assert _partitions(config, config.topics.jobs) == 6
+
+    shrunk = dataclasses.replace(config, topics=dataclasses.replace(config.topics,
+                                                                    jobs_partitions=3))
+    report = ensure_topics(shrunk)
+    assert any("cannot shrink" in line and config.topics.jobs in line for line in report)
+    assert _partitions(config, config.topics.jobs) == 6

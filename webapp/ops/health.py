@@ -1,0 +1,41 @@
+"""Liveness (the process answers) and readiness (its database and Kafka answer)."""
+
+import logging
+from functools import cache
+
+from confluent_kafka.admin import AdminClient
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+
+log = logging.getLogger(__name__)
+
+
+def healthz(request):
+    return JsonResponse({"status": "ok"})
+
+
+@cache
+def _admin() -> AdminClient:
+    return AdminClient(settings.KAFKA.admin(logger=log))
+
+
+def _check_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _check_kafka() -> None:
+    _admin().list_topics(timeout=settings.READINESS_TIMEOUT)
+
+
+def readyz(request):
+    failing = {}
+    for part, check in (("database", _check_database), ("kafka", _check_kafka)):
+        try:
+            check()
+        except Exception as exc:  # noqa: BLE001 - any failure means "not ready", with why
+            failing[part] = str(exc) or exc.__class__.__name__
+    if failing:
+        return JsonResponse({"status": "unavailable", "failing": failing}, status=503)
+    return JsonResponse({"status": "ok"})
