@@ -97,11 +97,18 @@ def fetch_jars(home: Path | None = None) -> Path:
     libs.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
         [
-            mvn, "-q", "-B", "-f", str(POM),
+            mvn,
+            "-q",
+            "-B",
+            "-f",
+            str(POM),
             "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies",
-            "-DincludeScope=runtime", f"-DoutputDirectory={libs}",
+            "-DincludeScope=runtime",
+            f"-DoutputDirectory={libs}",
         ],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         raise BrokerError(f"Maven could not fetch the Kafka jars:\n{result.stdout}{result.stderr}")
@@ -202,10 +209,13 @@ class LocalBroker:
 
     def _java(self, java: str, libs: Path, *args: str) -> list[str]:
         return [
-            java, *JVM_OPTS,
+            java,
+            *JVM_OPTS,
             f"-Dlog4j2.configurationFile={self.data_dir / 'log4j2.properties'}",
             f"-Dkafka.logs.dir={self.data_dir}",
-            "-cp", f"{libs}/*", *args,
+            "-cp",
+            f"{libs}/*",
+            *args,
         ]
 
     def _format(self, java: str, libs: Path, props: Path) -> None:
@@ -213,9 +223,20 @@ class LocalBroker:
             return
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         result = subprocess.run(
-            self._java(java, libs, "kafka.tools.StorageTool", "format",
-                       "-c", str(props), "-t", cluster_id, "-g"),
-            capture_output=True, text=True, check=False,
+            self._java(
+                java,
+                libs,
+                "kafka.tools.StorageTool",
+                "format",
+                "-c",
+                str(props),
+                "-t",
+                cluster_id,
+                "-g",
+            ),
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if result.returncode != 0:
             raise BrokerError(f"formatting KRaft storage failed:\n{result.stdout}{result.stderr}")
@@ -240,7 +261,9 @@ class LocalBroker:
         with open(self.data_dir / "broker.out", "ab") as out:
             proc = subprocess.Popen(
                 self._java(java, libs, "kafka.Kafka", str(props)),
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 start_new_session=True,  # Ctrl-C in a terminal must not hit it directly
             )
         self._state_file.write_text(json.dumps({"pid": proc.pid, "port": self.port}))
@@ -254,8 +277,13 @@ class LocalBroker:
     def wait_ready(self, timeout: float) -> None:
         from confluent_kafka.admin import AdminClient
 
-        admin = AdminClient({"bootstrap.servers": self.bootstrap, "log_level": 0,
-                             "logger": logging.getLogger("streams.broker.probe")})
+        admin = AdminClient(
+            {
+                "bootstrap.servers": self.bootstrap,
+                "log_level": 0,
+                "logger": logging.getLogger("streams.broker.probe"),
+            }
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.running_pid():
@@ -290,8 +318,11 @@ def dev_broker() -> LocalBroker:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m streams.broker", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m streams.broker",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("action", choices=["start", "stop", "status", "fetch"])
     parser.add_argument("--data-dir", type=Path, help="broker data (default: the dev broker's)")
     parser.add_argument("--port", type=int, help="client port; the controller uses port + 1")
@@ -307,12 +338,16 @@ def main(argv: list[str] | None = None) -> int:
         elif args.action == "start":
             began = time.monotonic()
             if broker.start():
-                print(f"started Kafka {KAFKA_VERSION} at {broker.bootstrap} in "
-                      f"{time.monotonic() - began:.1f} s (pid {broker.running_pid()}, "
-                      f"log {broker.log_file})")
+                print(
+                    f"started Kafka {KAFKA_VERSION} at {broker.bootstrap} in "
+                    f"{time.monotonic() - began:.1f} s (pid {broker.running_pid()}, "
+                    f"log {broker.log_file})"
+                )
             else:
-                print(f"reusing the broker already started at {broker.bootstrap} "
-                      f"(pid {broker.running_pid()})")
+                print(
+                    f"reusing the broker already started at {broker.bootstrap} "
+                    f"(pid {broker.running_pid()})"
+                )
         elif args.action == "stop":
             print("stopped the broker" if broker.stop() else "no broker was running")
         else:

@@ -103,9 +103,7 @@ def _topics_from_env() -> Topics:
 
 def from_env() -> KafkaConfig:
     return KafkaConfig(
-        bootstrap_servers=env_str(
-            "KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{LOCAL_BOOTSTRAP_PORT}"
-        ),
+        bootstrap_servers=env_str("KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{LOCAL_BOOTSTRAP_PORT}"),
         security=_security_from_env(),
         topics=_topics_from_env(),
         worker_group=env_str("WORKER_GROUP", "clap-workers"),

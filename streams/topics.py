@@ -25,8 +25,11 @@ def topic_specs(kafka: KafkaConfig) -> list[TopicSpec]:
         TopicSpec(t.jobs, t.jobs_partitions, {"retention.ms": week}),
         TopicSpec(t.events, t.events_partitions, {"retention.ms": str(24 * 3600 * 1000)}),
         TopicSpec(t.dlq, t.dlq_partitions, {"retention.ms": str(30 * 24 * 3600 * 1000)}),
-        TopicSpec(t.control, t.control_partitions,
-                  {"cleanup.policy": "compact,delete", "retention.ms": str(24 * 3600 * 1000)}),
+        TopicSpec(
+            t.control,
+            t.control_partitions,
+            {"cleanup.policy": "compact,delete", "retention.ms": str(24 * 3600 * 1000)},
+        ),
     ]
 
 
@@ -43,8 +46,11 @@ def ensure_topics(kafka: KafkaConfig, timeout: float = 30.0) -> list[str]:
     for spec in topic_specs(kafka):
         meta = existing.get(spec.name)
         if meta is None:
-            to_create.append(NewTopic(spec.name, spec.partitions,
-                                      kafka.topics.replication_factor, config=spec.config))
+            to_create.append(
+                NewTopic(
+                    spec.name, spec.partitions, kafka.topics.replication_factor, config=spec.config
+                )
+            )
             report.append(f"created {spec.name} with {spec.partitions} partitions")
             continue
         have = len(meta.partitions)

@@ -11,4 +11,4 @@ if "KAFKA_BOOTSTRAP_SERVERS" not in os.environ:
     os.environ["KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{free_port()}"
     os.environ["CLAPSTREAM_TEST_BROKER"] = "private"
 
-from webapp.settings import *  # noqa: E402,F403
+from webapp.settings import *  # noqa: F403

@@ -14,8 +14,12 @@ def test_round_trip_through_clap_jobs(kafka):
     key = str(uuid.uuid4()).encode()
     producer = Producer(kafka.producer())
     delivered = []
-    producer.produce(kafka.topics.jobs, key=key, value=b'{"hello": 1}',
-                     on_delivery=lambda err, msg: delivered.append((err, msg)))
+    producer.produce(
+        kafka.topics.jobs,
+        key=key,
+        value=b'{"hello": 1}',
+        on_delivery=lambda err, msg: delivered.append((err, msg)),
+    )
     producer.flush(10)
     err, msg = delivered[0]
     assert err is None
@@ -38,8 +42,9 @@ def test_a_running_broker_is_reused(kafka_broker):
 
 def test_missing_java_says_what_to_install(monkeypatch):
     monkeypatch.setattr(broker.shutil, "which", lambda name: None)
-    with pytest.raises(broker.BrokerError, match="install Java 17\\+ and Maven, or set "
-                       "KAFKA_BOOTSTRAP_SERVERS"):
+    with pytest.raises(
+        broker.BrokerError, match="install Java 17\\+ and Maven, or set KAFKA_BOOTSTRAP_SERVERS"
+    ):
         broker.require_java()
 
 

@@ -23,8 +23,9 @@ def test_ready_with_database_and_broker(client, kafka, fresh_admin):
 
 @pytest.mark.django_db
 def test_not_ready_names_kafka_when_it_is_down(client, settings, fresh_admin):
-    settings.KAFKA = dataclasses.replace(settings.KAFKA,
-                                         bootstrap_servers=f"127.0.0.1:{free_port()}")
+    settings.KAFKA = dataclasses.replace(
+        settings.KAFKA, bootstrap_servers=f"127.0.0.1:{free_port()}"
+    )
     settings.READINESS_TIMEOUT = 0.5
     response = client.get("/readyz")
     assert response.status_code == 503

@@ -10,7 +10,10 @@ def _import_settings(env):
     base = {"PATH": "/usr/bin:/bin", "DEBUG": "false"}
     return subprocess.run(
         [sys.executable, "-c", "import webapp.settings"],
-        env={**base, **env}, capture_output=True, text=True, check=False,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 

@@ -12,8 +12,12 @@ pytestmark = pytest.mark.kafka
 def _private_topics(kafka, **counts):
     tag = uuid.uuid4().hex[:8]
     topics = dataclasses.replace(
-        kafka.topics, jobs=f"t{tag}.jobs", events=f"t{tag}.events", dlq=f"t{tag}.dlq",
-        control=f"t{tag}.control", **counts,
+        kafka.topics,
+        jobs=f"t{tag}.jobs",
+        events=f"t{tag}.events",
+        dlq=f"t{tag}.dlq",
+        control=f"t{tag}.control",
+        **counts,
     )
     return dataclasses.replace(kafka, topics=topics)
 
@@ -37,13 +41,15 @@ def test_creates_then_is_idempotent(kafka):
 def test_grows_but_never_shrinks(kafka):
     config = _private_topics(kafka, jobs_partitions=2)
     ensure_topics(config)
-    grown = dataclasses.replace(config, topics=dataclasses.replace(config.topics,
-                                                                   jobs_partitions=6))
+    grown = dataclasses.replace(
+        config, topics=dataclasses.replace(config.topics, jobs_partitions=6)
+    )
     assert f"grew {config.topics.jobs} from 2 to 6 partitions" in ensure_topics(grown)
     assert _partitions(config, config.topics.jobs) == 6
 
-    shrunk = dataclasses.replace(config, topics=dataclasses.replace(config.topics,
-                                                                    jobs_partitions=3))
+    shrunk = dataclasses.replace(
+        config, topics=dataclasses.replace(config.topics, jobs_partitions=3)
+    )
     report = ensure_topics(shrunk)
     assert any("cannot shrink" in line and config.topics.jobs in line for line in report)
     assert _partitions(config, config.topics.jobs) == 6

@@ -1,6 +1,6 @@
+from confluent_kafka import KafkaException
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from confluent_kafka import KafkaException
 
 from streams.topics import ensure_topics
 
