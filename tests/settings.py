@@ -12,3 +12,7 @@ if "KAFKA_BOOTSTRAP_SERVERS" not in os.environ:
     os.environ["CLAPSTREAM_TEST_BROKER"] = "private"
 
 from webapp.settings import *  # noqa: F403
+
+# A file database per test run, so subprocesses (the recorder) see the same data and
+# parallel runs never share one.
+DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}  # noqa: F405

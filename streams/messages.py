@@ -1,0 +1,202 @@
+"""The messages on the project's topics: their schemas, encoding and strict decoding.
+
+Every value is UTF-8 JSON with a schema version `v`; keys are the job id. Decoding
+never trusts its input: anything off-schema raises MalformedMessage with a reason
+that the worker puts in the dead-letter record.
+
+Sequence numbers: an event's `seq` is `pickup_ms * 1000 + n`, where pickup_ms is the
+wall-clock millisecond at which a worker picked the job up and n counts that
+worker's events for it (n < 1000). So seq grows within a job, also across a
+redelivery to another worker, and the recorder and the browser can drop stale ones.
+"""
+
+import base64
+import json
+import math
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from typing import Any
+
+SCHEMA_VERSION = 1
+MAX_CLAPS = 100
+MAX_NOTE = 280
+
+RUNNING, PROGRESS, DONE, FAILED, CANCELLED = "running", "progress", "done", "failed", "cancelled"
+EVENT_TYPES = (RUNNING, PROGRESS, DONE, FAILED, CANCELLED)
+FINAL_TYPES = frozenset({DONE, FAILED, CANCELLED})
+
+# Headers of a dead-letter record (values are UTF-8 strings).
+DLQ_ERROR = "error"
+DLQ_ATTEMPTS = "attempts"
+DLQ_TOPIC = "original.topic"
+DLQ_PARTITION = "original.partition"
+DLQ_OFFSET = "original.offset"
+DLQ_FAILED_AT = "failed.at"
+
+
+class MalformedMessage(ValueError):
+    """A message that does not follow its schema; str() is the reason."""
+
+
+def seq_of(pickup_ms: int, n: int) -> int:
+    if not 0 <= n < 1000:
+        raise ValueError("at most 999 events per pickup")
+    return pickup_ms * 1000 + n
+
+
+def _load(raw: bytes | None) -> dict[str, Any]:
+    if raw is None:
+        raise MalformedMessage("empty message (no value)")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise MalformedMessage("not UTF-8") from None
+    except (ValueError, RecursionError):
+        raise MalformedMessage("not JSON") from None
+    if not isinstance(data, dict):
+        raise MalformedMessage(f"expected a JSON object, got {type(data).__name__}")
+    version = data.get("v")
+    if type(version) is not int or version != SCHEMA_VERSION:
+        raise MalformedMessage(f"unknown schema version {version!r}")
+    return data
+
+
+def _field(data: dict, name: str, kind: type | tuple, *, optional: bool = False):
+    if name not in data or data[name] is None:
+        if optional:
+            return None
+        raise MalformedMessage(f"missing field {name!r}")
+    value = data[name]
+    # bool is an int in Python; never accept it where a number is meant.
+    if isinstance(value, bool) and kind is not bool:
+        raise MalformedMessage(f"field {name!r} must be {_kind_name(kind)}, got a boolean")
+    if not isinstance(value, kind):
+        raise MalformedMessage(f"field {name!r} must be {_kind_name(kind)}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise MalformedMessage(f"field {name!r} must be a finite number")
+    return value
+
+
+def _kind_name(kind) -> str:
+    names = {int: "an integer", str: "a string", float: "a number", bool: "a boolean"}
+    if isinstance(kind, tuple):
+        return " or ".join(names.get(k, k.__name__) for k in kind)
+    return names.get(kind, kind.__name__)
+
+
+def _job_id(data: dict, name: str = "id") -> str:
+    raw = _field(data, name, str)
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        raise MalformedMessage(f"field {name!r} is not a UUID") from None
+
+
+def _encode(payload: dict) -> bytes:
+    return json.dumps({"v": SCHEMA_VERSION, **payload}, separators=(",", ":")).encode()
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """A clap job on clap.jobs."""
+
+    id: str
+    claps: int
+    note: str = ""
+    submitted_at: float = 0.0
+    fail_at_clap: int | None = None  # fault injection for demos and tests: this clap raises
+
+    def encode(self) -> bytes:
+        return _encode(asdict(self))
+
+    @classmethod
+    def decode(cls, raw: bytes | None) -> "JobRequest":
+        data = _load(raw)
+        claps = _field(data, "claps", int)
+        if not 1 <= claps <= MAX_CLAPS:
+            raise MalformedMessage(f"claps must be 1 to {MAX_CLAPS}, got {claps}")
+        note = _field(data, "note", str, optional=True) or ""
+        if len(note) > MAX_NOTE:
+            raise MalformedMessage(f"note longer than {MAX_NOTE} characters")
+        fail_at = _field(data, "fail_at_clap", int, optional=True)
+        submitted = _field(data, "submitted_at", (int, float), optional=True) or 0.0
+        return cls(_job_id(data), claps, note, float(submitted), fail_at)
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    """Progress or outcome of a job on clap.events."""
+
+    job: str
+    type: str
+    seq: int
+    at: float
+    worker: str = ""
+    partition: int | None = None  # where the job sits on clap.jobs (running)
+    offset: int | None = None
+    done: int | None = None  # claps done so far (running, progress, done)
+    total: int | None = None
+    error: str = ""  # failed: why; cancelled: by whom
+    result: bytes | None = None  # done: the applause, a WAV file
+
+    @property
+    def final(self) -> bool:
+        return self.type in FINAL_TYPES
+
+    def encode(self) -> bytes:
+        payload = {k: v for k, v in asdict(self).items() if v not in (None, "")}
+        if self.result is not None:
+            payload["result"] = base64.b64encode(self.result).decode()
+        return _encode(payload)
+
+    @classmethod
+    def decode(cls, raw: bytes | None) -> "JobEvent":
+        data = _load(raw)
+        kind = _field(data, "type", str)
+        if kind not in EVENT_TYPES:
+            raise MalformedMessage(f"unknown event type {kind!r}")
+        result = _field(data, "result", str, optional=True)
+        try:
+            audio = base64.b64decode(result, validate=True) if result is not None else None
+        except ValueError:
+            raise MalformedMessage("field 'result' is not base64") from None
+        return cls(
+            job=_job_id(data, "job"),
+            type=kind,
+            seq=_field(data, "seq", int),
+            at=float(_field(data, "at", (int, float))),
+            worker=_field(data, "worker", str, optional=True) or "",
+            partition=_field(data, "partition", int, optional=True),
+            offset=_field(data, "offset", int, optional=True),
+            done=_field(data, "done", int, optional=True),
+            total=_field(data, "total", int, optional=True),
+            error=_field(data, "error", str, optional=True) or "",
+            result=audio,
+        )
+
+
+@dataclass(frozen=True)
+class CancelRequest:
+    """On clap.control (compacted, read in full by every worker): stop this job."""
+
+    job: str
+    at: float
+
+    def encode(self) -> bytes:
+        return _encode({"type": "cancel", "job": self.job, "at": self.at})
+
+    @classmethod
+    def decode(cls, raw: bytes | None) -> "CancelRequest":
+        data = _load(raw)
+        if data.get("type") != "cancel":
+            raise MalformedMessage(f"unknown control type {data.get('type')!r}")
+        return cls(_job_id(data, "job"), float(_field(data, "at", (int, float))))
+
+
+def now() -> float:
+    return time.time()
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
