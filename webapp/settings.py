@@ -4,6 +4,7 @@ DEBUG is off unless asked for; with DEBUG off the site refuses to start on the
 default secret key or an empty ALLOWED_HOSTS (see `_refuse_unsafe_production`).
 """
 
+import contextlib
 from pathlib import Path
 
 import dj_database_url
@@ -14,6 +15,8 @@ from streams.envvars import env_bool, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
+with contextlib.suppress(OSError):  # read-only in containers, where it is not used
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
 DEFAULT_SECRET_KEY = "insecure-local-only-secret-key"  # noqa: S105 - refused when DEBUG is off
 
 DEBUG = env_bool("DEBUG", False)
@@ -52,6 +55,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "webapp.ops",
+    "webapp.claps",
 ]
 
 MIDDLEWARE = [
@@ -132,7 +136,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_THROTTLE_RATES": {"submit": env_str("CLAP_SUBMIT_RATE", "120/min")},
 }
+CLAP_API_MAX_BODY = env_int("CLAP_API_MAX_BODY", 4096, minimum=256)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Clapstream API",
     "DESCRIPTION": "Submit clap jobs and follow them through Kafka.",

@@ -1,0 +1,69 @@
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from streams import messages
+from webapp.claps.models import ClapJob, Status
+
+
+class ClapRequestSerializer(serializers.Serializer):
+    claps = serializers.IntegerField(min_value=1, max_value=messages.MAX_CLAPS, default=1)
+    note = serializers.CharField(
+        max_length=messages.MAX_NOTE, allow_blank=True, default="", trim_whitespace=False
+    )
+
+
+class ProgressSerializer(serializers.Serializer):
+    done = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class LinksSerializer(serializers.Serializer):
+    page = serializers.CharField()
+    socket = serializers.CharField()
+
+
+class ClapJobSerializer(serializers.ModelSerializer):
+    progress = serializers.SerializerMethodField()
+    links = serializers.SerializerMethodField()
+    result_url = serializers.SerializerMethodField()
+    error = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ClapJob
+        fields = [
+            "id",
+            "status",
+            "claps",
+            "note",
+            "progress",
+            "attempts",
+            "partition",
+            "offset",
+            "worker",
+            "created_at",
+            "published_at",
+            "started_at",
+            "finished_at",
+            "cancel_requested_at",
+            "error",
+            "result_url",
+            "links",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(ProgressSerializer)
+    def get_progress(self, job) -> dict:
+        return {"done": job.done, "total": job.claps}
+
+    @extend_schema_field(LinksSerializer)
+    def get_links(self, job) -> dict:
+        return {"page": f"/claps/{job.id}/", "socket": f"/ws/claps/{job.id}/"}
+
+    def get_result_url(self, job) -> str | None:
+        if job.status != Status.DONE:
+            return None
+        return reverse("clap-applause", kwargs={"pk": job.id})
+
+    def get_error(self, job) -> str | None:
+        return job.error if job.status == Status.FAILED else None

@@ -1,0 +1,77 @@
+from django.http import Http404, HttpResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import UnsupportedMediaType
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from webapp.claps import selectors, services
+from webapp.claps.api.csrf import enforce_csrf_for_cookie_owners
+from webapp.claps.api.requests import JSONObjectParser, bad_request_for_media_type
+from webapp.claps.api.serializers import ClapJobSerializer, ClapRequestSerializer
+from webapp.claps.api.throttling import SubmitThrottle
+from webapp.claps.owners import owner_of
+from webapp.claps.publisher import PublishError
+
+
+class ClapJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Clap jobs of the caller (a signed-in user or the browser session)."""
+
+    serializer_class = ClapJobSerializer
+    parser_classes = [JSONObjectParser]
+    permission_classes = [AllowAny]  # anonymous visitors own jobs through their session
+
+    def get_queryset(self):
+        return selectors.jobs_of(owner_of(self.request))
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        enforce_csrf_for_cookie_owners(request)
+
+    def get_throttles(self):
+        return [SubmitThrottle()] if self.action == "create" else []
+
+    def handle_exception(self, exc):
+        if isinstance(exc, UnsupportedMediaType):
+            exc = bad_request_for_media_type(exc)
+        return super().handle_exception(exc)
+
+    @extend_schema(request=ClapRequestSerializer, responses={202: ClapJobSerializer})
+    def create(self, request):
+        """Submit a clap job. Accepted (202) even while Kafka is down: it is published later."""
+        form = ClapRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        job = services.clap_submit(owner=owner_of(request), **form.validated_data)
+        return Response(ClapJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: ClapJobSerializer,
+            409: OpenApiResponse(description="The job already finished."),
+            503: OpenApiResponse(description="Kafka did not confirm the request; try again."),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel a queued or running job; a running job stops at its next clap."""
+        try:
+            job = services.clap_cancel(job=self.get_object())
+        except services.JobStateConflict as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        except PublishError as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return Response(ClapJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses={(200, "audio/wav"): OpenApiResponse(description="WAV audio")})
+    @action(detail=True, methods=["get"], url_path="applause.wav", url_name="applause")
+    def applause(self, request, pk=None):
+        """The applause of a done job, as WAV audio."""
+        job = self.get_object()
+        wav = getattr(job, "applause", None) if job.status == "done" else None
+        if wav is None:
+            raise Http404("no applause yet")
+        response = HttpResponse(bytes(wav.wav), content_type="audio/wav")
+        response["Cache-Control"] = "private, max-age=86400"
+        return response

@@ -1,0 +1,28 @@
+import signal
+
+from django.core.management.base import BaseCommand
+
+from streams.envvars import env_float
+from webapp.claps.recorder import Recorder
+
+
+class Command(BaseCommand):
+    help = "Record job events from Kafka into the database; republish the outbox."
+
+    def handle(self, *args, **options):
+        self.shutdown = False
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._on_signal)
+        sweep_interval = env_float("OUTBOX_SWEEP_SECONDS", 5.0, minimum=0.1)
+        recorder = Recorder()
+        self.stdout.write("recording events")
+        try:
+            while not self.shutdown:
+                recorder.record_step()
+                recorder.maybe_sweep(sweep_interval)
+        finally:
+            recorder.close()
+        self.stdout.write("recorder stopped")
+
+    def _on_signal(self, *_):
+        self.shutdown = True

@@ -1,0 +1,99 @@
+import uuid
+
+from django.db import models
+
+from streams import messages
+
+
+class Status(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+FINAL_STATUSES = frozenset({Status.DONE, Status.FAILED, Status.CANCELLED})
+
+
+class ClapJob(models.Model):
+    """A clap job. The row is also the outbox: published_at stays NULL until Kafka
+    acknowledged the job message, and the sweeper publishes such rows again."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # "user:<pk>" or "anon:<random>" (kept in the session, so it survives login's new key).
+    owner = models.CharField(max_length=80, db_index=True)
+    claps = models.PositiveSmallIntegerField(default=1)
+    note = models.CharField(max_length=messages.MAX_NOTE, blank=True)
+    fail_at_clap = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Fault injection: this clap raises (demos and tests)."
+    )
+    status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED)
+    done = models.PositiveSmallIntegerField(default=0, help_text="Claps done so far.")
+    attempts = models.PositiveIntegerField(default=0, help_text="Times a worker picked it up.")
+    partition = models.IntegerField(null=True, blank=True)
+    offset = models.BigIntegerField(null=True, blank=True)
+    worker = models.CharField(max_length=120, blank=True)
+    error = models.TextField(blank=True)
+    last_seq = models.BigIntegerField(default=0, help_text="Newest event applied.")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(published_at__isnull=True),
+                name="claps_unpublished_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.claps} claps ({self.status}) {self.id}"
+
+    @property
+    def final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    def to_message(self) -> messages.JobRequest:
+        return messages.JobRequest(
+            id=str(self.id),
+            claps=self.claps,
+            note=self.note,
+            submitted_at=self.created_at.timestamp(),
+            fail_at_clap=self.fail_at_clap,
+        )
+
+
+class Applause(models.Model):
+    """The result of a done job: a WAV clip, kept apart so job queries never load it."""
+
+    job = models.OneToOneField(
+        ClapJob, on_delete=models.CASCADE, primary_key=True, related_name="applause"
+    )
+    wav = models.BinaryField()
+
+    def __str__(self):
+        return f"applause of {self.job_id}"
+
+
+class Transition(models.Model):
+    """The recorder's log of status changes: a job's timeline, and the proof that no
+    job was completed twice."""
+
+    job = models.ForeignKey(ClapJob, on_delete=models.CASCADE, related_name="transitions")
+    status = models.CharField(max_length=10, choices=Status)
+    seq = models.BigIntegerField()
+    at = models.DateTimeField()
+    worker = models.CharField(max_length=120, blank=True)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["job", "seq"]
+
+    def __str__(self):
+        return f"{self.job_id} -> {self.status}"

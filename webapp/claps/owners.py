@@ -1,0 +1,24 @@
+"""Who owns a job: the signed-in user, or the anonymous browser session."""
+
+import secrets
+
+SESSION_KEY = "clap_owner"
+
+
+def owner_of(request) -> str:
+    """The caller's owner key, creating an anonymous identity in the session if needed."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    session = request.session
+    if SESSION_KEY not in session:
+        session[SESSION_KEY] = secrets.token_urlsafe(24)
+    return f"anon:{session[SESSION_KEY]}"
+
+
+def known_owner_of(scope_or_request_session, user) -> str | None:
+    """The owner key without creating one (for sockets: no identity, no jobs)."""
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    anon = scope_or_request_session.get(SESSION_KEY)
+    return f"anon:{anon}" if anon else None

@@ -1,0 +1,104 @@
+"""Publishing to Kafka from the web site: jobs (the outbox), cancel requests.
+
+One idempotent producer per process. Delivery reports, served by a background poll
+thread, stamp the job row with published time, partition and offset. A job whose
+publish failed keeps published_at NULL and the recorder's sweeper tries again, so
+nothing accepted is lost; a second publish of the same job is harmless because
+workers and the recorder are idempotent.
+"""
+
+import logging
+import threading
+from datetime import UTC, datetime
+from functools import cache
+
+from confluent_kafka import KafkaError, KafkaException, Producer
+from django.conf import settings
+from django.db import close_old_connections
+
+from streams import messages
+from webapp.claps.models import ClapJob
+
+log = logging.getLogger(__name__)
+
+
+class PublishError(RuntimeError):
+    """Kafka did not acknowledge a message that had to be confirmed at once."""
+
+
+class Publisher:
+    def __init__(self, kafka=None):
+        self.kafka = kafka or settings.KAFKA
+        # Give up on a message after 2 minutes; the sweeper republishes the job later.
+        self.producer = Producer(self.kafka.producer(**{"message.timeout.ms": 120_000}, logger=log))
+        self._closed = threading.Event()
+        threading.Thread(target=self._serve_reports, name="kafka-delivery", daemon=True).start()
+
+    def _serve_reports(self) -> None:
+        while not self._closed.is_set():
+            self.producer.poll(0.2)
+
+    def publish_job(self, job: ClapJob) -> None:
+        """Queue the job's message; its delivery report marks the row published."""
+        try:
+            self.producer.produce(
+                self.kafka.topics.jobs,
+                key=str(job.id),
+                value=job.to_message().encode(),
+                on_delivery=self._job_delivered,
+            )
+        except (BufferError, KafkaException) as exc:
+            log.warning("job %s stays in the outbox: %s", job.id, exc)
+
+    @staticmethod
+    def _job_delivered(err: KafkaError | None, msg) -> None:
+        job_id = msg.key().decode()
+        if err is not None:
+            log.warning("job %s not published (%s); the sweeper will retry", job_id, err)
+            return
+        close_old_connections()
+        ClapJob.objects.filter(id=job_id, published_at__isnull=True).update(
+            published_at=datetime.now(UTC), partition=msg.partition(), offset=msg.offset()
+        )
+
+    def publish_cancel(self, job_id: str, timeout: float = 5.0) -> None:
+        """Tell the workers to stop the job and announce it cancelled; confirmed or raises."""
+        at = messages.now()
+        cancelled = messages.JobEvent(
+            job=job_id,
+            type=messages.CANCELLED,
+            # Later than any event of a pickup that began before now.
+            seq=messages.seq_of(messages.now_ms(), 999),
+            at=at,
+            error="cancelled by its owner",
+        )
+        errors: list[KafkaError] = []
+
+        def confirm(err, _msg):
+            if err is not None:
+                errors.append(err)
+
+        self.producer.produce(
+            self.kafka.topics.control,
+            key=job_id,
+            value=messages.CancelRequest(job_id, at).encode(),
+            on_delivery=confirm,
+        )
+        self.producer.produce(
+            self.kafka.topics.events, key=job_id, value=cancelled.encode(), on_delivery=confirm
+        )
+        if self.producer.flush(timeout) > 0 or errors:
+            raise PublishError(f"Kafka did not confirm the cancel request: {errors or 'timeout'}")
+
+    def flush(self, timeout: float = 10.0) -> int:
+        return self.producer.flush(timeout)
+
+    def close(self) -> None:
+        self.flush()
+        self._closed.set()
+
+
+@cache
+def publisher() -> Publisher:
+    """The process's publisher, created on first use."""
+    return Publisher()

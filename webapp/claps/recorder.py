@@ -1,0 +1,102 @@
+"""The recorder process: consumes clap.events into the database and sweeps the outbox.
+
+Loop steps are methods returning True when they did work, so tests drive them
+directly and the command only adds the loop and signal handling.
+"""
+
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+
+from confluent_kafka import Consumer, KafkaError, TopicPartition
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections
+
+from streams import messages
+from webapp.claps.models import ClapJob
+from webapp.claps.publisher import Publisher
+from webapp.claps.recording import record
+
+log = logging.getLogger(__name__)
+
+
+class Recorder:
+    def __init__(self, kafka=None, *, batch_size: int = 500, publisher: Publisher | None = None):
+        self.kafka = kafka or settings.KAFKA
+        self.batch_size = batch_size
+        self.consumer = Consumer(self.kafka.consumer(self.kafka.recorder_group, logger=log))
+        self.consumer.subscribe([self.kafka.topics.events])
+        self.publisher = publisher or Publisher(self.kafka)
+        self.db_failures = 0
+        self._next_sweep = 0.0
+
+    def record_step(self, timeout: float = 0.5) -> bool:
+        batch = self.consumer.consume(self.batch_size, timeout=timeout)
+        if not batch:
+            return False
+        events, last = [], {}
+        for msg in batch:
+            if msg.error():
+                if msg.error().code() != KafkaError._PARTITION_EOF:
+                    log.warning("consumer error: %s", msg.error())
+                continue
+            last[(msg.topic(), msg.partition())] = msg
+            try:
+                events.append(messages.JobEvent.decode(msg.value()))
+            except messages.MalformedMessage as exc:
+                log.warning(
+                    "skipping malformed event at %s/%s@%s: %s",
+                    msg.topic(),
+                    msg.partition(),
+                    msg.offset(),
+                    exc,
+                )
+        try:
+            record(events)
+        except DatabaseError as exc:
+            self._rewind(batch, exc)
+            return False
+        self.db_failures = 0
+        for msg in last.values():
+            self.consumer.store_offsets(msg)
+        return True
+
+    def _rewind(self, batch, exc: Exception) -> None:
+        """The database is away: read the same events again once it is back."""
+        self.db_failures += 1
+        first: dict[tuple[str, int], int] = {}
+        for msg in batch:
+            if not msg.error():
+                first.setdefault((msg.topic(), msg.partition()), msg.offset())
+        for (topic, partition), offset in first.items():
+            self.consumer.seek(TopicPartition(topic, partition, offset))
+        close_old_connections()
+        pause = min(5.0, 0.2 * 2 ** min(self.db_failures, 5))
+        log.warning("database unavailable (%s); retrying in %.1f s", exc, pause)
+        time.sleep(pause)  # backoff, not synchronisation
+
+    def sweep_step(self, min_age: float = 10.0, limit: int = 1000) -> int:
+        """Publish again the accepted jobs Kafka never acknowledged. Returns how many."""
+        cutoff = datetime.now(UTC) - timedelta(seconds=min_age)
+        try:
+            stale = list(
+                ClapJob.objects.filter(published_at__isnull=True, created_at__lt=cutoff)[:limit]
+            )
+        except DatabaseError as exc:
+            log.warning("sweep skipped, database unavailable: %s", exc)
+            close_old_connections()
+            return 0
+        for job in stale:
+            self.publisher.publish_job(job)
+        if stale:
+            log.info("republished %d job(s) from the outbox", len(stale))
+        return len(stale)
+
+    def maybe_sweep(self, interval: float) -> None:
+        if time.monotonic() >= self._next_sweep:
+            self.sweep_step()
+            self._next_sweep = time.monotonic() + interval
+
+    def close(self) -> None:
+        self.consumer.close()
+        self.publisher.close()

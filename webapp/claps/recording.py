@@ -1,0 +1,106 @@
+"""Applying job events to job rows: idempotent, in sequence order, batched.
+
+The recorder is the single writer of job state. An event is applied only if its seq
+is newer than the last one applied and the job is not final yet, so redelivered,
+duplicate and stale events (a zombie worker's, say) change nothing, and a job can be
+completed only once.
+"""
+
+import logging
+from collections import defaultdict
+from datetime import UTC, datetime
+
+from django.db import transaction
+
+from streams import messages
+from webapp.claps.models import Applause, ClapJob, Status, Transition
+
+log = logging.getLogger(__name__)
+
+JOB_FIELDS = [
+    "status",
+    "done",
+    "attempts",
+    "partition",
+    "offset",
+    "worker",
+    "error",
+    "last_seq",
+    "started_at",
+    "finished_at",
+]
+STATUS_OF = {
+    messages.RUNNING: Status.RUNNING,
+    messages.DONE: Status.DONE,
+    messages.FAILED: Status.FAILED,
+    messages.CANCELLED: Status.CANCELLED,
+}
+
+
+def _pickup(seq: int) -> int:
+    return seq // 1000
+
+
+def apply_event(job: ClapJob, event: messages.JobEvent) -> Transition | None:
+    """Apply one event to the job in memory; return the transition it makes, if any.
+
+    Returns None and changes nothing when the event is stale or the job is final."""
+    if job.final or event.seq <= job.last_seq:
+        return None
+    at = datetime.fromtimestamp(event.at, UTC)
+    new_pickup = _pickup(event.seq) != _pickup(job.last_seq)
+    job.last_seq = event.seq
+    if event.type == messages.PROGRESS:
+        job.done = min(event.done or 0, job.claps)
+        if job.status == Status.QUEUED:  # its running event was lost to a crash
+            job.status = Status.RUNNING
+        return None
+    if event.type == messages.RUNNING:
+        if new_pickup:
+            job.attempts += 1
+        job.worker = event.worker
+        job.done = event.done or 0
+        job.started_at = at
+        if event.partition is not None:
+            job.partition, job.offset = event.partition, event.offset
+    elif event.type == messages.DONE:
+        job.done = job.claps
+        job.finished_at = at
+    else:  # failed or cancelled
+        job.error = event.error
+        job.finished_at = at
+    job.status = STATUS_OF[event.type]
+    return Transition(
+        job=job, status=job.status, seq=event.seq, at=at, worker=event.worker, detail=event.error
+    )
+
+
+def record(events: list[messages.JobEvent]) -> int:
+    """Apply a batch of events in one transaction; return how many jobs changed."""
+    by_job: dict[str, list[messages.JobEvent]] = defaultdict(list)
+    for event in events:
+        by_job[event.job].append(event)
+    with transaction.atomic():
+        jobs = {
+            str(pk): job
+            for pk, job in ClapJob.objects.select_for_update().in_bulk(list(by_job)).items()
+        }
+        changed, transitions, applause = [], [], []
+        for job_id, job_events in by_job.items():
+            job = jobs.get(job_id)
+            if job is None:
+                log.warning("events for unknown job %s ignored", job_id)
+                continue
+            before = job.last_seq
+            for event in sorted(job_events, key=lambda e: e.seq):
+                transition = apply_event(job, event)
+                if transition is not None:
+                    transitions.append(transition)
+                    if event.type == messages.DONE and event.result is not None:
+                        applause.append(Applause(job=job, wav=event.result))
+            if job.last_seq != before:
+                changed.append(job)
+        ClapJob.objects.bulk_update(changed, JOB_FIELDS)
+        Transition.objects.bulk_create(transitions)
+        Applause.objects.bulk_create(applause, ignore_conflicts=True)
+    return len(changed)

@@ -1,0 +1,45 @@
+"""Writes of the web site. Job *state* is written only by the recorder; the site
+creates jobs (the outbox) and asks for cancellation."""
+
+from datetime import UTC, datetime
+
+from django.db import transaction
+
+from webapp.claps.models import ClapJob, Status
+from webapp.claps.publisher import publisher
+
+
+class JobStateConflict(Exception):
+    """The job is not in a state that allows the action."""
+
+
+def clap_submit(
+    *, owner: str, claps: int, note: str = "", fail_at_clap: int | None = None
+) -> ClapJob:
+    with transaction.atomic():
+        job = ClapJob.objects.create(owner=owner, claps=claps, note=note, fail_at_clap=fail_at_clap)
+        # After commit, never inside: a rolled-back job must not reach the workers.
+        transaction.on_commit(lambda: publisher().publish_job(job))
+    return job
+
+
+def clap_cancel(*, job: ClapJob) -> ClapJob:
+    """Ask the workers to stop the job; the recorder records it cancelled.
+
+    Raises JobStateConflict for a finished job and PublishError when Kafka does not
+    confirm the request."""
+    if job.final:
+        raise JobStateConflict(f"the job is already {job.status}")
+    publisher().publish_cancel(str(job.id))
+    ClapJob.objects.filter(id=job.id, cancel_requested_at__isnull=True).update(
+        cancel_requested_at=datetime.now(UTC)
+    )
+    job.refresh_from_db()
+    return job
+
+
+def clap_retry(*, job: ClapJob) -> ClapJob:
+    """A failed job is retried as a new job with the same request."""
+    if job.status != Status.FAILED:
+        raise JobStateConflict(f"only failed jobs can be retried; this one is {job.status}")
+    return clap_submit(owner=job.owner, claps=job.claps, note=job.note)
