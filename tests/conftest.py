@@ -31,3 +31,11 @@ def kafka_broker():
 def kafka(kafka_broker):
     """The project's Kafka configuration, with the broker up."""
     return kafka_config()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle histories live in the cache; no test inherits another's."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -8,7 +8,11 @@ from rest_framework.response import Response
 
 from webapp.claps import selectors, services
 from webapp.claps.api.csrf import enforce_csrf_for_cookie_owners
-from webapp.claps.api.requests import JSONObjectParser, bad_request_for_media_type
+from webapp.claps.api.requests import (
+    JSONObjectParser,
+    bad_request_for_media_type,
+    json_body,
+)
 from webapp.claps.api.serializers import ClapJobSerializer, ClapRequestSerializer
 from webapp.claps.api.throttling import SubmitThrottle
 from webapp.claps.owners import owner_of
@@ -40,7 +44,7 @@ class ClapJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(request=ClapRequestSerializer, responses={202: ClapJobSerializer})
     def create(self, request):
         """Submit a clap job. Accepted (202) even while Kafka is down: it is published later."""
-        form = ClapRequestSerializer(data=request.data)
+        form = ClapRequestSerializer(data=json_body(request))
         form.is_valid(raise_exception=True)
         job = services.clap_submit(owner=owner_of(request), **form.validated_data)
         return Response(ClapJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)

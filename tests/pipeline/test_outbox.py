@@ -1,0 +1,50 @@
+"""The job row is the outbox: published after commit, or later by the sweeper."""
+
+import pytest
+from confluent_kafka import Consumer, TopicPartition
+from rest_framework.test import APIClient
+
+from streams import messages
+from tests.pipeline.conftest import wait_for
+from webapp.claps.models import ClapJob
+from webapp.claps.recorder import Recorder
+
+pytestmark = [pytest.mark.kafka, pytest.mark.django_db(transaction=True)]
+
+
+def _read_at(config, partition, offset):
+    consumer = Consumer(config.consumer("test-reader"))
+    consumer.assign([TopicPartition(config.topics.jobs, partition, offset)])
+    try:
+        return consumer.poll(10)
+    finally:
+        consumer.close()
+
+
+def test_an_accepted_job_is_published_with_its_position(isolated_kafka):
+    response = APIClient().post("/api/claps/", {"claps": 4, "note": "hi"}, format="json")
+    assert response.status_code == 202
+    job_id = response.json()["id"]
+    job = wait_for(
+        lambda: ClapJob.objects.filter(id=job_id, published_at__isnull=False).first(),
+        timeout=15,
+        what="the delivery report",
+    )
+    msg = _read_at(isolated_kafka, job.partition, job.offset)
+    assert msg.key().decode() == job_id
+    assert messages.JobRequest.decode(msg.value()) == job.to_message()
+
+
+def test_the_sweeper_republishes_what_kafka_never_acknowledged(isolated_kafka):
+    job = ClapJob.objects.create(owner="anon:x", claps=2)  # as if the publish was lost
+    recorder = Recorder(isolated_kafka)
+    try:
+        assert recorder.sweep_step(min_age=0) == 1
+        recorder.publisher.flush(10)
+        job.refresh_from_db()
+        assert job.published_at is not None
+        assert recorder.sweep_step(min_age=0) == 0
+    finally:
+        recorder.close()
+    msg = _read_at(isolated_kafka, job.partition, job.offset)
+    assert msg.key().decode() == str(job.id)

@@ -1,0 +1,72 @@
+"""Owners see only their own jobs; another owner's job is a 404."""
+
+import uuid
+
+import pytest
+from django.contrib.auth.models import User
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from webapp.claps.models import ClapJob
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def no_kafka(monkeypatch):
+    monkeypatch.setattr(
+        "webapp.claps.services.publisher",
+        lambda: type("P", (), {"publish_job": lambda self, job: None})(),
+    )
+
+
+def _submit(client, claps=1):
+    response = client.post("/api/claps/", {"claps": claps}, format="json")
+    assert response.status_code == 202
+    return response.json()["id"]
+
+
+def test_browser_sessions_are_isolated():
+    alice, bob = APIClient(), APIClient()
+    job = _submit(alice)
+    assert alice.get(f"/api/claps/{job}/").status_code == 200
+    assert bob.get(f"/api/claps/{job}/").status_code == 404
+    assert bob.post(f"/api/claps/{job}/cancel/").status_code == 404
+    assert bob.get("/api/claps/").json()["results"] == []
+    assert [j["id"] for j in alice.get("/api/claps/").json()["results"]] == [job]
+
+
+def test_unknown_and_malformed_ids_are_404():
+    client = APIClient()
+    _submit(client)
+    assert client.get(f"/api/claps/{uuid.uuid4()}/").status_code == 404
+    assert client.get("/api/claps/not-a-uuid/").status_code == 404
+
+
+def test_token_users_own_their_jobs_across_clients():
+    user = User.objects.create_user("carol", password="pw-long-enough-123")
+    token = Token.objects.create(user=user)
+    first, second = APIClient(), APIClient()
+    for c in (first, second):
+        c.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    job = _submit(first)
+    assert second.get(f"/api/claps/{job}/").status_code == 200
+    assert ClapJob.objects.get(id=job).owner == f"user:{user.pk}"
+    assert APIClient().get(f"/api/claps/{job}/").status_code == 404
+
+
+def test_list_is_newest_first_and_paginated():
+    client = APIClient()
+    ids = [_submit(client) for _ in range(3)]
+    page = client.get("/api/claps/").json()
+    assert page["count"] == 3
+    assert [j["id"] for j in page["results"]] == list(reversed(ids))
+
+
+def test_cookie_owners_need_csrf_on_writes():
+    client = APIClient(enforce_csrf_checks=True)
+    job = _submit(client)  # no cookie yet: nothing ambient to abuse
+    assert "sessionid" in client.cookies
+    response = client.post(f"/api/claps/{job}/cancel/")
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]

@@ -1,0 +1,108 @@
+"""The recorder's rules: in seq order, idempotent, final states are sticky."""
+
+import uuid
+
+import pytest
+
+from streams import messages
+from webapp.claps.models import Applause, ClapJob, Status, Transition
+from webapp.claps.recording import record
+
+pytestmark = pytest.mark.django_db
+
+PICKUP = 1_700_000_000_000
+
+
+def _job(claps=3):
+    return ClapJob.objects.create(owner="anon:t", claps=claps)
+
+
+def _ev(job, kind, n, *, pickup=PICKUP, **fields):
+    return messages.JobEvent(
+        job=str(job.id), type=kind, seq=messages.seq_of(pickup, n), at=pickup / 1000 + n, **fields
+    )
+
+
+def _run(job, pickup=PICKUP, worker="w1"):
+    return [
+        _ev(
+            job,
+            messages.RUNNING,
+            0,
+            pickup=pickup,
+            worker=worker,
+            partition=2,
+            offset=7,
+            done=0,
+            total=job.claps,
+        ),
+        *[
+            _ev(job, messages.PROGRESS, i, pickup=pickup, done=i, total=job.claps)
+            for i in range(1, job.claps + 1)
+        ],
+        _ev(
+            job,
+            messages.DONE,
+            job.claps + 1,
+            pickup=pickup,
+            done=job.claps,
+            total=job.claps,
+            result=b"RIFF-wav",
+        ),
+    ]
+
+
+def test_a_full_run_ends_done_with_its_applause():
+    job = _job()
+    record(_run(job))
+    job.refresh_from_db()
+    assert (job.status, job.done, job.attempts, job.worker) == (Status.DONE, 3, 1, "w1")
+    assert (job.partition, job.offset) == (2, 7)
+    assert bytes(Applause.objects.get(job=job).wav) == b"RIFF-wav"
+    assert list(job.transitions.values_list("status", flat=True)) == ["running", "done"]
+
+
+def test_events_out_of_order_and_duplicated_apply_once():
+    job = _job()
+    events = _run(job)
+    record(list(reversed(events)) + events)
+    record(events)
+    job.refresh_from_db()
+    assert job.status == Status.DONE
+    assert Transition.objects.filter(job=job, status=Status.DONE).count() == 1
+
+
+def test_a_redelivery_counts_an_attempt_and_ignores_the_zombie():
+    job = _job(claps=2)
+    first, second = _run(job, PICKUP, "w1"), _run(job, PICKUP + 5000, "w2")
+    record(first[:2])  # w1 started, then "died"
+    record(second[:2])
+    record(first[2:])  # the zombie's late events are older than w2's: ignored
+    job.refresh_from_db()
+    assert (job.status, job.worker, job.attempts) == (Status.RUNNING, "w2", 2)
+    record(second[2:])
+    job.refresh_from_db()
+    assert (job.status, job.worker) == (Status.DONE, "w2")
+
+
+def test_cancelled_is_final():
+    job = _job()
+    run = _run(job)
+    record(run[:2])
+    cancel = messages.JobEvent(
+        job=str(job.id),
+        type=messages.CANCELLED,
+        seq=messages.seq_of(PICKUP + 1, 999),
+        at=PICKUP / 1000 + 1,
+        error="cancelled by its owner",
+    )
+    record([cancel])
+    record(run[2:])
+    job.refresh_from_db()
+    assert (job.status, job.error) == (Status.CANCELLED, "cancelled by its owner")
+    assert not Applause.objects.filter(job=job).exists()
+
+
+def test_events_of_unknown_jobs_are_ignored():
+    ghost = ClapJob(id=uuid.uuid4(), claps=1)
+    assert record(_run(ghost)) == 0
