@@ -9,11 +9,16 @@ import logging
 import time
 from dataclasses import dataclass
 
-from confluent_kafka import OFFSET_INVALID, Consumer, KafkaException, TopicPartition
+from confluent_kafka import OFFSET_INVALID, Consumer, KafkaError, KafkaException, TopicPartition
 
 from streams.config import KafkaConfig
 
 log = logging.getLogger(__name__)
+COORDINATOR_BUSY = {
+    KafkaError.NOT_COORDINATOR,
+    KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+    KafkaError.COORDINATOR_NOT_AVAILABLE,
+}
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,9 @@ class OffsetReader:
             try:
                 return self._consumer(group).committed(partitions, timeout=self.timeout)
             except KafkaException as exc:
-                if not exc.args[0].retriable() or time.monotonic() > deadline:
+                error = exc.args[0]
+                busy = error.retriable() or error.code() in COORDINATOR_BUSY
+                if not busy or time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
 
