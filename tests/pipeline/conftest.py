@@ -1,14 +1,12 @@
-import dataclasses
 import io
 import sys
 import time
-import uuid
 
 import pytest
 
-from streams.topics import ensure_topics
-from webapp.claps import publisher as publisher_module
+from webapp.claps.publisher import reset_publisher
 from webapp.ops.processes import ProcessGroup
+from webapp.ops.sandbox import private_kafka, process_env
 
 
 def wait_for(condition, timeout=60.0, interval=0.1, what="condition"):
@@ -25,43 +23,15 @@ def wait_for(condition, timeout=60.0, interval=0.1, what="condition"):
 @pytest.fixture
 def isolated_kafka(kafka, settings):
     """Topics and groups of this test alone, for the site and its subprocesses."""
-    tag = uuid.uuid4().hex[:8]
-    topics = dataclasses.replace(
-        kafka.topics,
-        jobs=f"{tag}.jobs",
-        events=f"{tag}.events",
-        dlq=f"{tag}.dlq",
-        control=f"{tag}.control",
-        jobs_partitions=4,
-        events_partitions=4,
-    )
-    config = dataclasses.replace(
-        kafka, topics=topics, worker_group=f"{tag}-workers", recorder_group=f"{tag}-recorder"
-    )
-    ensure_topics(config)
+    config = private_kafka(kafka, partitions=4)
     settings.KAFKA = config
-    publisher_module.publisher.cache_clear()
+    reset_publisher()
     yield config
-    publisher_module.publisher().flush(5)
-    publisher_module.publisher.cache_clear()
+    reset_publisher()
 
 
-def env_for(config, settings) -> dict[str, str]:
-    t = config.topics
-    return {
-        "DEBUG": "true",
-        "KAFKA_BOOTSTRAP_SERVERS": config.bootstrap_servers,
-        "CLAP_JOBS_TOPIC": t.jobs,
-        "CLAP_EVENTS_TOPIC": t.events,
-        "CLAP_DLQ_TOPIC": t.dlq,
-        "CLAP_CONTROL_TOPIC": t.control,
-        "CLAP_JOBS_PARTITIONS": str(t.jobs_partitions),
-        "CLAP_EVENTS_PARTITIONS": str(t.events_partitions),
-        "WORKER_GROUP": config.worker_group,
-        "RECORDER_GROUP": config.recorder_group,
-        "DATABASE_URL": f"sqlite:///{settings.DATABASES['default']['NAME']}",
-        "OUTBOX_SWEEP_SECONDS": "1",
-    }
+def env_for(config) -> dict[str, str]:
+    return {**process_env(config), "DEBUG": "true", "OUTBOX_SWEEP_SECONDS": "1"}
 
 
 class Stack:
@@ -88,7 +58,7 @@ class Stack:
 
 @pytest.fixture
 def stack(isolated_kafka, settings, transactional_db):
-    s = Stack(env_for(isolated_kafka, settings))
+    s = Stack(env_for(isolated_kafka))
     yield s
     s.stop()
     print(s.log.getvalue()[-20000:])  # shown by pytest when the test failed

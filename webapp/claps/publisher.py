@@ -102,3 +102,10 @@ class Publisher:
 def publisher() -> Publisher:
     """The process's publisher, created on first use."""
     return Publisher()
+
+
+def reset_publisher() -> None:
+    """Close the process's publisher, if any; the next use builds one from settings."""
+    if publisher.cache_info().currsize:
+        publisher().close()
+    publisher.cache_clear()
