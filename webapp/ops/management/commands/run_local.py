@@ -1,13 +1,12 @@
 """`make run`: the whole system on one machine, in one terminal."""
 
-import os
 import signal
 import sys
 import threading
 
 from django.core.management.base import BaseCommand, CommandError
 
-from streams.broker import BrokerError, dev_broker
+from streams.broker import BrokerError, broker_unless_configured
 from streams.envvars import env_int
 from webapp.ops.processes import ProcessGroup
 
@@ -34,22 +33,17 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         port = env_int("PORT", 8000, minimum=1)
         workers = env_int("LOCAL_WORKERS", 2, minimum=0)
-        broker = None
-        if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
-            broker = dev_broker()
-            try:
-                started = broker.start()
-            except BrokerError as exc:
-                raise CommandError(str(exc)) from exc
-            how = "started" if started else "reusing the already running"
-            self.stdout.write(f"{how} local Kafka at {broker.bootstrap} (log {broker.log_file})")
-            os.environ["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap
-            if not started:
-                broker = None  # not ours to stop
-        group = ProcessGroup(self.stdout)
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
+        try:
+            with broker_unless_configured(self.stdout.write):
+                self._run(port, workers, stop)
+        except BrokerError as exc:
+            raise CommandError(str(exc)) from exc
+
+    def _run(self, port: int, workers: int, stop: threading.Event) -> None:
+        group = ProcessGroup(self.stdout)
         try:
             for name, argv in (
                 ("migrate", ["migrate", "--noinput"]),
@@ -69,6 +63,3 @@ class Command(BaseCommand):
             self.stdout.write("stopping...")
         finally:
             group.stop_all(timeout=30)
-            if broker is not None:
-                broker.stop()
-                self.stdout.write("stopped the local Kafka")
