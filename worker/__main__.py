@@ -1,0 +1,34 @@
+"""`python -m worker`: run one clap worker until SIGTERM/SIGINT."""
+
+import logging
+import sys
+
+from streams.config import kafka_config
+from streams.envvars import ConfigError
+from worker.app import Worker
+from worker.metrics import Metrics
+from worker.settings import WorkerSettings
+
+log = logging.getLogger("worker")
+
+
+def main() -> int:
+    try:
+        settings = WorkerSettings.from_env()
+        kafka = kafka_config()
+    except ConfigError as exc:
+        logging.basicConfig()
+        log.error("bad configuration: %s", exc)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level,
+        format=f"%(asctime)s %(levelname)s [{settings.worker_id}] %(name)s: %(message)s",
+    )
+    metrics = Metrics()
+    if settings.metrics_port:
+        metrics.serve(settings.metrics_port)
+    return Worker(settings, kafka, metrics).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
