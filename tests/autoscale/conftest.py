@@ -1,0 +1,1 @@
+from tests.pipeline.conftest import isolated_kafka  # noqa: F401 - a shared fixture

@@ -1,0 +1,59 @@
+"""The local autoscaler against the real broker: lag starts workers, no lag stops them."""
+
+import io
+import uuid
+
+import pytest
+from confluent_kafka import Producer
+
+from streams import messages
+from streams.keda import KedaScaling
+from streams.lag import OffsetReader
+from tests.pipeline.conftest import env_for, wait_for
+from webapp.ops.autoscaler import LocalAutoscaler, ReplicaPlanner
+from webapp.ops.processes import ProcessGroup
+
+pytestmark = pytest.mark.kafka
+
+
+@pytest.fixture
+def autoscaler(isolated_kafka):
+    processes = ProcessGroup(io.StringIO())
+    scaler = LocalAutoscaler(
+        ReplicaPlanner(KedaScaling(lag_threshold=10, min_replicas=0, max_replicas=12), window=1),
+        OffsetReader(isolated_kafka),
+        processes,
+        group=isolated_kafka.worker_group,
+        topic=isolated_kafka.topics.jobs,
+        env={**env_for(isolated_kafka), "CLAP_WORK_MS": "0"},
+    )
+    yield scaler
+    scaler.close()
+    print(processes._out.getvalue()[-10000:])  # shown when the test failed
+
+
+def produce_jobs(kafka, count: int) -> None:
+    producer = Producer(kafka.producer())
+    for _ in range(count):
+        job = messages.JobRequest(id=str(uuid.uuid4()), claps=1)
+        producer.produce(kafka.topics.jobs, key=job.id, value=job.encode())
+    assert producer.flush(30) == 0
+
+
+def test_scales_from_zero_to_the_partition_count_and_back(autoscaler, isolated_kafka):
+    assert autoscaler.step().target == 0
+    assert autoscaler.workers() == []
+
+    produce_jobs(isolated_kafka, 100)
+    plan = autoscaler.step()
+    assert plan.keda.total_lag == 100
+    assert plan.target == 4  # ceil(100 / 10) = 10, capped at the 4 partitions
+    assert autoscaler.workers() == ["worker-1", "worker-2", "worker-3", "worker-4"]
+    assert all(c.running for c in autoscaler.processes.children.values())
+
+    def scaled_down():
+        autoscaler.step()
+        return autoscaler.workers() == []
+
+    wait_for(scaled_down, timeout=120, interval=0.5, what="the lag to drain and workers to stop")
+    assert autoscaler.processes.children == {}
