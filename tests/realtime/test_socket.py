@@ -1,0 +1,214 @@
+"""/ws/claps/<id>/ against the real broker: who gets in, the snapshot, live events."""
+
+import asyncio
+
+import pytest
+from channels.db import database_sync_to_async as db
+
+from tests.realtime.conftest import (
+    Events,
+    close_code,
+    connected,
+    new_job,
+    new_owner,
+    socket,
+    store_applause,
+    until_final,
+)
+from webapp.claps.models import ClapJob, Status
+from webapp.realtime import consumers
+from webapp.realtime.relay import start_relay
+
+pytestmark = [pytest.mark.kafka, pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+
+async def test_the_owner_gets_the_snapshot_then_live_events(isolated_kafka):
+    key, owner = await db(new_owner)()
+    job = await db(new_job)(owner, note="bravo")
+    ws = await connected(job.id, key)
+    try:
+        snapshot = await ws.receive_json_from(timeout=5)
+        assert snapshot["type"] == "snapshot"
+        assert (snapshot["id"], snapshot["status"], snapshot["seq"]) == (str(job.id), "queued", 0)
+        assert snapshot["note"] == "bravo"
+        assert snapshot["progress"] == {"done": 0, "total": 3}
+
+        worker = Events(isolated_kafka, job.id)
+        running, *_ = worker.emit(worker.running(partition=2, offset=11), worker.progress(1))
+        await db(store_applause)(job.id)
+        worker.emit(worker.progress(2), worker.progress(3), worker.done())
+        received = await until_final(ws)
+    finally:
+        await ws.disconnect()
+
+    assert received[0] == {
+        "type": "status",
+        "seq": running.seq,
+        "at": running.at,
+        "id": str(job.id),
+        "status": "running",
+        "worker": "worker-7",
+        "progress": {"done": 0, "total": 3},
+        "partition": 2,
+        "offset": 11,
+    }
+    assert [m["type"] for m in received[1:-1]] == ["progress"] * (len(received) - 2)
+    seqs = [m["seq"] for m in received]
+    assert seqs == sorted(set(seqs))
+    done = received[-1]
+    assert done["type"] == "done" and done["result_url"].endswith("/applause.wav/")
+    assert "result" not in done
+
+
+async def test_a_fast_job_is_coalesced_but_its_end_always_arrives(isolated_kafka):
+    key, owner = await db(new_owner)()
+    job = await db(new_job)(owner, claps=100)
+    ws = await connected(job.id, key)
+    try:
+        await ws.receive_json_from(timeout=5)
+        worker = Events(isolated_kafka, job.id, total=100)
+        await db(store_applause)(job.id)
+        worker.emit(worker.running(), *(worker.progress(n) for n in range(1, 101)), worker.done())
+        received = await until_final(ws)
+    finally:
+        await ws.disconnect()
+    progress = [m for m in received if m["type"] == "progress"]
+    assert len(progress) < 10, "100 progress events in a burst must not reach the socket"
+    assert received[-1]["type"] == "done"
+
+
+async def test_others_are_refused_with_4403(isolated_kafka):
+    _, owner = await db(new_owner)()
+    stranger, _ = await db(new_owner)()
+    job = await db(new_job)(owner)
+    for session in (stranger, None):
+        ws = await socket(job.id, session)
+        accepted, _ = await ws.connect(timeout=5)
+        assert accepted
+        assert await close_code(ws) == consumers.FORBIDDEN
+        await ws.disconnect()
+
+
+@pytest.mark.parametrize("job_id", ["2b1f4a52-0d6e-4b8e-9a38-6f0c2d1e7a90", "not-a-uuid"])
+async def test_unknown_and_malformed_ids_are_refused_with_4404(isolated_kafka, job_id):
+    key, _ = await db(new_owner)()
+    ws = await socket(job_id, key)
+    accepted, _ = await ws.connect(timeout=5)
+    assert accepted
+    assert await close_code(ws) == consumers.NOT_FOUND
+    await ws.disconnect()
+
+
+async def test_another_origin_is_refused_at_the_handshake(isolated_kafka):
+    key, owner = await db(new_owner)()
+    job = await db(new_job)(owner)
+    ws = await socket(job.id, key, origin=b"https://elsewhere.example")
+    accepted, _ = await ws.connect(timeout=5)
+    assert not accepted
+    await ws.disconnect()
+
+
+async def test_a_late_join_gets_the_finished_job_and_is_closed(isolated_kafka):
+    key, owner = await db(new_owner)()
+    job = await db(new_job)(owner, status=Status.DONE, done=3, last_seq=42_000)
+    await db(store_applause)(job.id)
+    ws = await connected(job.id, key)
+    try:
+        snapshot = await ws.receive_json_from(timeout=5)
+        assert await close_code(ws) == 1000
+    finally:
+        await ws.disconnect()
+    assert (snapshot["status"], snapshot["seq"]) == ("done", 42_000)
+    assert snapshot["result_url"].endswith("/applause.wav/")
+
+
+async def test_a_reconnect_in_the_middle_gets_a_fresh_snapshot_then_the_rest(isolated_kafka):
+    key, owner = await db(new_owner)()
+    job = await db(new_job)(owner)
+    worker = Events(isolated_kafka, job.id)
+    ws = await connected(job.id, key)
+    await ws.receive_json_from(timeout=5)
+    worker.emit(worker.running())
+    assert (await ws.receive_json_from(timeout=10))["type"] == "status"
+    await ws.disconnect()
+
+    [missed] = worker.emit(worker.progress(1))  # while away; the recorder writes it down
+    await db(ClapJob.objects.filter(id=job.id).update)(
+        status=Status.RUNNING, done=1, last_seq=missed.seq, worker="worker-7"
+    )
+    ws = await connected(job.id, key)
+    try:
+        snapshot = await ws.receive_json_from(timeout=5)
+        assert (snapshot["type"], snapshot["seq"]) == ("snapshot", missed.seq)
+        assert snapshot["progress"] == {"done": 1, "total": 3}
+        await db(store_applause)(job.id)
+        worker.emit(worker.progress(2), worker.done())
+        received = await until_final(ws)
+    finally:
+        await ws.disconnect()
+    assert [m["type"] for m in received][-1] == "done"
+    assert all(m["seq"] > missed.seq for m in received)
+
+
+async def test_a_final_event_between_join_and_snapshot_is_not_lost(isolated_kafka):
+    """The relay saw `done` before the socket joined, and the recorder has not written
+    it yet: the snapshot is behind, so the socket also gets what the relay remembers."""
+    key, owner = await db(new_owner)()
+    job = await db(new_job)(owner, status=Status.RUNNING, last_seq=1)
+    relay = start_relay()
+    await asyncio.wait_for(relay.ready.wait(), 10)
+    worker = Events(isolated_kafka, job.id)
+    await db(store_applause)(job.id)
+    worker.emit(worker.done())
+    for _ in range(100):
+        if relay.latest(str(job.id)):
+            break
+        await asyncio.sleep(0.1)
+    ws = await connected(job.id, key)
+    try:
+        received = [await ws.receive_json_from(timeout=5)] + await until_final(ws)
+    finally:
+        await ws.disconnect()
+    assert [(m["type"], m["status"]) for m in received] == [
+        ("snapshot", "running"),
+        ("done", "done"),
+    ]
+
+
+async def test_a_session_holds_a_limited_number_of_sockets(isolated_kafka, monkeypatch):
+    monkeypatch.setattr(consumers, "MAX_SOCKETS_PER_SESSION", 2)
+    key, owner = await db(new_owner)()
+    job = await db(new_job)(owner)
+    first, second = await connected(job.id, key), await connected(job.id, key)
+    extra = await connected(job.id, key)
+    assert await close_code(extra) == consumers.TOO_MANY
+    await extra.disconnect()
+    await first.disconnect()
+    again = await connected(job.id, key)
+    assert (await again.receive_json_from(timeout=5))["type"] == "snapshot"
+    await again.disconnect()
+    await second.disconnect()
+
+
+async def test_a_queued_job_is_told_its_place_in_line(isolated_kafka):
+    key, owner = await db(new_owner)()
+    # Offset 13 with nothing committed by the workers: 13 messages ahead of it.
+    job = await db(new_job)(owner, partition=1, offset=13)
+    ws = await connected(job.id, key)
+    try:
+        assert (await ws.receive_json_from(timeout=5))["type"] == "snapshot"
+        position = await ws.receive_json_from(timeout=10)
+        assert position == {
+            "type": "position",
+            "seq": 0,
+            "id": str(job.id),
+            "partition": 1,
+            "offset": 13,
+            "position": 13,
+        }
+        worker = Events(isolated_kafka, job.id)
+        worker.emit(worker.running(partition=1, offset=13))
+        assert (await ws.receive_json_from(timeout=10))["type"] == "status"
+        assert await ws.receive_nothing(timeout=consumers.POSITION_EVERY + 0.5)
+    finally:
+        await ws.disconnect()

@@ -1,0 +1,149 @@
+"""The live view of one clap job over a WebSocket: /ws/claps/<id>/.
+
+Only the job's owner gets in (4403 for others, 4404 for ids that name no job), and a
+session holds at most MAX_SOCKETS_PER_SESSION sockets in this process (4429 beyond).
+A socket gets one snapshot from the database, then the relayed events of its job,
+and is closed by the server once the job is final.
+"""
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections import Counter
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from webapp.claps.models import FINAL_STATUSES, Applause, ClapJob, Status
+from webapp.claps.owners import known_owner_of
+from webapp.realtime import positions
+from webapp.realtime.events import group_of, is_final, position_message, snapshot_of
+from webapp.realtime.relay import start_relay
+
+log = logging.getLogger(__name__)
+FORBIDDEN, NOT_FOUND, TOO_MANY = 4403, 4404, 4429
+MAX_SOCKETS_PER_SESSION = 20
+POSITION_EVERY = 2.0  # seconds between queue positions while the job waits
+RELAY_WAIT = 5.0  # how long a connect waits for a relay that is still starting
+APPLAUSE_WAIT = 15.0  # how long `done` waits for the recorder to store the audio
+
+_open_per_session: Counter[str] = Counter()
+
+
+class ClapJobConsumer(AsyncJsonWebsocketConsumer):
+    job_id: str | None = None
+    group: str | None = None
+    session_key: str | None = None
+    counted: bool = False
+    position_task: asyncio.Task | None = None
+    seq = -1
+    status = ""
+    partition: int | None = None
+    offset: int | None = None
+
+    async def connect(self):
+        self.job_id = _job_id(self.scope["url_route"]["kwargs"]["job_id"])
+        refusal = NOT_FOUND if self.job_id is None else await self._refusal()
+        if refusal is None and _open_per_session[self.session_key] >= MAX_SOCKETS_PER_SESSION:
+            refusal = TOO_MANY
+        if refusal is not None:
+            # Accepted first: a close before the handshake completes carries no code.
+            await self.accept()
+            await self.close(code=refusal)
+            return
+        relay = start_relay()
+        try:
+            await asyncio.wait_for(relay.ready.wait(), RELAY_WAIT)
+        except TimeoutError:
+            log.warning("relay not reading yet; socket of %s starts without it", self.job_id)
+        # Join before reading the snapshot: an event after this point reaches us, one
+        # before it is in the snapshot or the relay's memory of the job.
+        self.group = group_of(self.job_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        _open_per_session[self.session_key] += 1
+        self.counted = True
+        snapshot = await self._snapshot()
+        self.partition, self.offset = snapshot["partition"], snapshot["offset"]
+        await self._deliver(snapshot)
+        newer = relay.latest(self.job_id)
+        if newer is not None:
+            await self._deliver(newer)
+        if self.status == Status.QUEUED:
+            self.position_task = asyncio.create_task(self._report_position())
+
+    async def clap_event(self, event):
+        await self._deliver(event["message"])
+
+    async def disconnect(self, code):
+        if self.position_task is not None:
+            self.position_task.cancel()
+        if self.group is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.counted:
+            _open_per_session[self.session_key] -= 1
+            if _open_per_session[self.session_key] <= 0:
+                del _open_per_session[self.session_key]
+
+    async def _deliver(self, message: dict) -> None:
+        """Send a message unless it is stale; close the socket after a final one."""
+        if self.status in FINAL_STATUSES:
+            return
+        if message["type"] != "snapshot" and message["seq"] <= self.seq:
+            return
+        if message["type"] == "done":
+            await self._wait_for_applause()
+        self.seq, self.status = max(self.seq, message["seq"]), message["status"]
+        await self.send_json(message)
+        if is_final(message):
+            await self.close()
+
+    async def _report_position(self) -> None:
+        while self.status == Status.QUEUED:
+            if self.partition is None:
+                self.partition, self.offset = await self._published_place()
+            if self.partition is not None:
+                ahead = await positions.position(self.partition, self.offset)
+                if ahead is not None and self.status == Status.QUEUED:
+                    await self.send_json(
+                        position_message(self.job_id, self.seq, self.partition, self.offset, ahead)
+                    )
+            await asyncio.sleep(POSITION_EVERY)
+
+    async def _wait_for_applause(self) -> None:
+        # The relay is faster than the recorder: hold `done` until its URL answers.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(APPLAUSE_WAIT):
+                while not await self._applause_stored():
+                    await asyncio.sleep(0.2)
+
+    @database_sync_to_async
+    def _refusal(self) -> int | None:
+        session = self.scope["session"]
+        owner = known_owner_of(session, self.scope["user"])
+        self.session_key = session.session_key
+        job_owner = ClapJob.objects.filter(id=self.job_id).values_list("owner", flat=True).first()
+        if job_owner is None:
+            return NOT_FOUND
+        return None if owner == job_owner else FORBIDDEN
+
+    @database_sync_to_async
+    def _snapshot(self) -> dict:
+        return snapshot_of(ClapJob.objects.get(id=self.job_id))
+
+    @database_sync_to_async
+    def _published_place(self) -> tuple[int | None, int | None]:
+        place = ClapJob.objects.filter(id=self.job_id).values_list("partition", "offset").first()
+        return place or (None, None)
+
+    @database_sync_to_async
+    def _applause_stored(self) -> bool:
+        return Applause.objects.filter(job_id=self.job_id).exists()
+
+
+def _job_id(raw: str) -> str | None:
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        return None

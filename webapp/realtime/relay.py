@@ -1,0 +1,219 @@
+"""The relay: every web process reads all of clap.events and pushes each event to the
+Channels group of its job, so the sockets this process serves see their jobs live.
+
+It reads without a consumer group (assigned partitions, nothing committed): every
+replica reads everything, and a restart begins at the end, because a socket gets its
+history from the snapshot. The Kafka consumer runs in a thread; delivery to the
+in-memory channel layer happens on the server's event loop, in order.
+"""
+
+import asyncio
+import logging
+import threading
+import time
+import uuid
+from collections import OrderedDict
+
+from channels.layers import get_channel_layer
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
+from django.conf import settings
+
+from streams import messages
+from streams.config import KafkaConfig
+from webapp.realtime.coalescer import Coalescer
+from webapp.realtime.events import group_of, message_of
+
+log = logging.getLogger(__name__)
+BATCH = 500
+IDLE_POLL = 0.5  # seconds a poll may block when nothing is held back
+NEW_PARTITIONS_EVERY = 30.0
+
+
+class Relay:
+    def __init__(
+        self,
+        kafka: KafkaConfig,
+        loop: asyncio.AbstractEventLoop,
+        layer,
+        *,
+        progress_interval: float = 0.1,
+        remember: int = 10_000,
+    ):
+        self.kafka = kafka
+        self.topic = kafka.topics.events
+        self.loop = loop
+        self.layer = layer
+        self.coalescer = Coalescer(progress_interval)
+        self.ready = asyncio.Event()  # set once reading from the end of every partition
+        self._latest: OrderedDict[str, dict] = OrderedDict()
+        self._remember = remember
+        self._in_order = asyncio.Lock()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="clap-events-relay", daemon=True)
+        self._partitions: set[int] = set()
+        self._next_partition_check = 0.0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stopping.set()
+        self._thread.join(timeout)
+
+    def latest(self, job_id: str) -> dict | None:
+        """The newest message relayed for the job (call on the event loop).
+
+        Closes the gap of a socket that joined its group just after an event passed,
+        while the recorder had not written that event to the database yet."""
+        return self._latest.get(job_id)
+
+    def _run(self) -> None:
+        consumer = Consumer(
+            self.kafka.consumer(
+                f"relay-{uuid.uuid4().hex}",  # never joins a group: partitions are assigned
+                **{"enable.auto.commit": False, "auto.offset.reset": "latest"},
+                logger=log,
+            )
+        )
+        try:
+            if self._assign_from_end(consumer):
+                self.loop.call_soon_threadsafe(self.ready.set)
+                log.info("relaying %s (%d partitions)", self.topic, len(self._partitions))
+            while not self._stopping.is_set():
+                self._step(consumer)
+        except RuntimeError:  # the event loop closed under us: the server is gone
+            log.info("relay stopped: its event loop is closed")
+        finally:
+            consumer.close()
+
+    def _assign_from_end(self, consumer: Consumer) -> bool:
+        # The end offsets are read here rather than assigned as OFFSET_END, which would
+        # be resolved later by the first fetch: once `ready` is set, every event
+        # produced afterwards is relayed, and connect() relies on that.
+        pause = 0.5
+        while not self._stopping.is_set():
+            try:
+                partitions = self._topic_partitions(consumer)
+                assignment = []
+                for p in partitions:
+                    _, end = consumer.get_watermark_offsets(
+                        TopicPartition(self.topic, p), timeout=5
+                    )
+                    assignment.append(TopicPartition(self.topic, p, end))
+            except (KafkaException, LookupError) as exc:
+                log.warning("relay waiting for %s: %s", self.topic, exc)
+                self._stopping.wait(pause)
+                pause = min(pause * 2, 10.0)
+                continue
+            consumer.assign(assignment)
+            self._partitions = set(partitions)
+            self._next_partition_check = time.monotonic() + NEW_PARTITIONS_EVERY
+            return True
+        return False
+
+    def _topic_partitions(self, consumer: Consumer) -> list[int]:
+        meta = consumer.list_topics(self.topic, timeout=5).topics[self.topic]
+        if meta.error is not None:
+            raise LookupError(str(meta.error))
+        return sorted(meta.partitions)
+
+    def _follow_new_partitions(self, consumer: Consumer) -> None:
+        """Partitions added to the topic later are read from their beginning."""
+        self._next_partition_check = time.monotonic() + NEW_PARTITIONS_EVERY
+        try:
+            added = set(self._topic_partitions(consumer)) - self._partitions
+        except (KafkaException, LookupError) as exc:
+            log.warning("relay could not list %s: %s", self.topic, exc)
+            return
+        if added:
+            consumer.incremental_assign(
+                [TopicPartition(self.topic, p, OFFSET_BEGINNING) for p in sorted(added)]
+            )
+            self._partitions |= added
+            log.info("relay follows new partitions %s of %s", sorted(added), self.topic)
+
+    def _step(self, consumer: Consumer) -> None:
+        if time.monotonic() >= self._next_partition_check:
+            self._follow_new_partitions(consumer)
+        wait = self.coalescer.wait(time.monotonic(), idle=IDLE_POLL)
+        batch = consumer.consume(BATCH, timeout=wait)
+        now = time.monotonic()
+        out: list[messages.JobEvent] = []
+        for msg in batch:
+            if msg.error():
+                if msg.error().code() != KafkaError._PARTITION_EOF:
+                    log.warning("relay consumer error: %s", msg.error())
+                continue
+            try:
+                event = messages.JobEvent.decode(msg.value())
+            except messages.MalformedMessage as exc:
+                # The recorder logs these as warnings already; one voice is enough.
+                log.debug("relay skips a malformed event at offset %s: %s", msg.offset(), exc)
+                continue
+            out.extend(self.coalescer.offer(event, now))
+        out.extend(self.coalescer.due(now))
+        if out:
+            future = asyncio.run_coroutine_threadsafe(
+                self._dispatch([message_of(e) for e in out]), self.loop
+            )
+            future.add_done_callback(_log_failure)
+
+    async def _dispatch(self, batch: list[dict]) -> None:
+        async with self._in_order:  # batches are scheduled in order; keep them so
+            for message in batch:
+                self._keep_latest(message)
+                await self.layer.group_send(
+                    group_of(message["id"]), {"type": "clap.event", "message": message}
+                )
+
+    def _keep_latest(self, message: dict) -> None:
+        job = message["id"]
+        known = self._latest.get(job)
+        if known is None or known["seq"] < message["seq"]:
+            self._latest[job] = message
+        self._latest.move_to_end(job)
+        while len(self._latest) > self._remember:
+            self._latest.popitem(last=False)
+
+
+def _log_failure(future) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("relay could not deliver events", exc_info=future.exception())
+
+
+_relay: Relay | None = None
+_guard = threading.Lock()
+
+
+def start_relay() -> Relay:
+    """The process's relay, started on the running event loop by the first call."""
+    global _relay
+    with _guard:
+        if _relay is None:
+            _relay = Relay(settings.KAFKA, asyncio.get_running_loop(), get_channel_layer())
+            _relay.start()
+        return _relay
+
+
+def stop_relay() -> None:
+    global _relay
+    with _guard:
+        relay, _relay = _relay, None
+    if relay is not None:
+        relay.stop()
+
+
+class StartRelay:
+    """ASGI wrapper that starts the relay with the first connection the server takes.
+
+    daphne sends no lifespan events, and starting at import would put a Kafka consumer
+    in every process that imports the application. The first request is the earliest
+    moment on the server's own event loop, and a job page's request comes before its
+    socket, so the relay is reading by the time the socket asks for its snapshot."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        start_relay()
+        return await self.app(scope, receive, send)
