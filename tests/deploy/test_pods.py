@@ -1,0 +1,225 @@
+"""Every pod is hardened, probed and sized; every image is pinned; the processes with
+special needs (web, workers, single writers) get them."""
+
+import re
+
+import pytest
+
+from tests.deploy.manifests import (
+    ALL_BUILDS,
+    DEPLOYABLE,
+    VERSION_LABEL,
+    build_id,
+    container_env,
+    containers,
+    name_of,
+    of_kind,
+    one,
+    workloads,
+)
+
+APP_UID = 10001
+
+
+@pytest.mark.parametrize("path", ALL_BUILDS, ids=build_id)
+def test_pods_are_hardened(path, objects):
+    problems = []
+    for obj, template in workloads(objects):
+        pod = template["spec"]
+        ctx = pod.get("securityContext", {})
+        if not (ctx.get("runAsNonRoot") is True and ctx.get("runAsUser", 0) > 0):
+            problems.append(f"{name_of(obj)}: pod may run as root")
+        if ctx.get("seccompProfile", {}).get("type") != "RuntimeDefault":
+            problems.append(f"{name_of(obj)}: pod seccompProfile is not RuntimeDefault")
+        if pod.get("automountServiceAccountToken") is not False:
+            problems.append(f"{name_of(obj)}: a service account token is mounted")
+        if pod.get("hostNetwork") or pod.get("hostPID") or pod.get("hostIPC"):
+            problems.append(f"{name_of(obj)}: shares a host namespace")
+        for c in containers(pod):
+            sc = c.get("securityContext", {})
+            where = f"{name_of(obj)}/{c['name']}"
+            expected = {
+                "runAsNonRoot": True,
+                "allowPrivilegeEscalation": False,
+                "readOnlyRootFilesystem": True,
+            }
+            for key, value in expected.items():
+                if sc.get(key) is not value:
+                    problems.append(f"{where}: securityContext.{key} is not {value}")
+            if sc.get("capabilities", {}).get("drop") != ["ALL"] or sc["capabilities"].get("add"):
+                problems.append(f"{where}: capabilities are not exactly drop [ALL]")
+            if sc.get("seccompProfile", {}).get("type") != "RuntimeDefault":
+                problems.append(f"{where}: seccompProfile is not RuntimeDefault")
+            if sc.get("privileged"):
+                problems.append(f"{where}: privileged")
+    assert not problems
+
+
+@pytest.mark.parametrize("path", ALL_BUILDS, ids=build_id)
+def test_app_pods_run_as_the_images_user(path, objects):
+    for obj, template in workloads(objects):
+        if template["metadata"]["labels"]["app.kubernetes.io/name"] != "clapstream":
+            continue
+        assert template["spec"]["securityContext"]["runAsUser"] == APP_UID, name_of(obj)
+        assert template["spec"]["serviceAccountName"] == "clapstream"
+        for c in containers(template["spec"]):
+            assert c["securityContext"]["runAsUser"] == APP_UID, name_of(obj)
+
+
+@pytest.mark.parametrize("path", ALL_BUILDS, ids=build_id)
+def test_containers_have_requests_limits_and_probes(path, objects):
+    problems = []
+    for obj, template in workloads(objects):
+        for c in containers(template["spec"]):
+            where = f"{name_of(obj)}/{c['name']}"
+            resources = c.get("resources", {})
+            for kind in ("requests", "limits"):
+                for res in ("cpu", "memory"):
+                    if res not in resources.get(kind, {}):
+                        problems.append(f"{where}: no {res} {kind[:-1]}")
+            if obj["kind"] in {"Job", "CronJob"}:
+                continue  # run to completion: nothing to probe
+            for probe in ("readinessProbe", "livenessProbe"):
+                if probe not in c:
+                    problems.append(f"{where}: no {probe}")
+    assert not problems
+
+
+@pytest.mark.parametrize("path", ALL_BUILDS, ids=build_id)
+def test_writable_paths_are_mounted_volumes(path, objects):
+    """The root file system is read-only: /tmp must be a volume for Python and the
+    worker's heartbeat."""
+    for obj, template in workloads(objects):
+        for c in containers(template["spec"]):
+            mounts = {m["mountPath"] for m in c.get("volumeMounts", [])}
+            assert "/tmp" in mounts, f"{name_of(obj)}/{c['name']} has no /tmp volume"
+
+
+IMAGE = re.compile(
+    r"^(?P<repo>[^@]+?)(?::(?P<tag>[\w][\w.-]{0,127}))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
+)
+
+
+@pytest.mark.parametrize("path", DEPLOYABLE, ids=build_id)
+def test_images_are_pinned(path, objects):
+    app_images = set()
+    for obj, template in workloads(objects):
+        for c in containers(template["spec"]):
+            match = IMAGE.match(c["image"])
+            assert match, f"{name_of(obj)}: malformed image {c['image']}"
+            assert match["tag"] or match["digest"], f"{name_of(obj)}: {c['image']} is not pinned"
+            assert match["tag"] != "latest", f"{name_of(obj)}: {c['image']} uses :latest"
+            if template["metadata"]["labels"]["app.kubernetes.io/name"] == "clapstream":
+                app_images.add(c["image"])
+    # One image for every process, and the version label names it.
+    (image,) = app_images
+    tag = IMAGE.match(image)["tag"]
+    versions = {o["metadata"]["labels"][VERSION_LABEL] for o in objects}
+    assert versions == {tag} or IMAGE.match(image)["digest"]
+
+
+@pytest.mark.parametrize("path", ALL_BUILDS, ids=build_id)
+def test_each_process_runs_its_command(path, objects):
+    commands = {
+        (
+            "Deployment",
+            "clapstream-web",
+        ): "daphne -b 0.0.0.0 -p 8000 --proxy-headers webapp.asgi:application",
+        ("Deployment", "clapstream-worker"): "python -m worker",
+        ("Deployment", "clapstream-recorder"): "python manage.py record_events",
+        ("Deployment", "clapstream-sampler"): "python manage.py sample_streams",
+        ("Job", "clapstream-migrate"): "python manage.py migrate --noinput",
+        ("Job", "clapstream-topics"): "python manage.py ensure_topics",
+    }
+    for (kind, name), command in commands.items():
+        (container,) = one(objects, kind, name)["spec"]["template"]["spec"]["containers"]
+        assert " ".join(container["command"]) == command
+
+
+@pytest.mark.parametrize("path", ALL_BUILDS, ids=build_id)
+def test_web_probes_and_graceful_stop(path, objects):
+    web = one(objects, "Deployment", "clapstream-web")["spec"]["template"]["spec"]
+    (container,) = web["containers"]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    sleep = container["lifecycle"]["preStop"]["exec"]["command"]
+    assert sleep[0] == "sleep" and int(sleep[1]) < web["terminationGracePeriodSeconds"]
+    # The secrets arrive as files.
+    env = container_env(container, objects)
+    for name in ("SECRET_KEY", "DATABASE_URL", "METRICS_TOKEN"):
+        assert env[f"{name}_FILE"].startswith("/var/run/secrets/"), name
+        mounts = [m["mountPath"] for m in container["volumeMounts"]]
+        assert any(env[f"{name}_FILE"].startswith(m + "/") for m in mounts), name
+
+
+@pytest.mark.parametrize("path", ALL_BUILDS, ids=build_id)
+def test_worker_leaves_the_group_before_it_is_killed(path, objects):
+    pod = one(objects, "Deployment", "clapstream-worker")["spec"]["template"]["spec"]
+    (worker,) = pod["containers"]
+    env = container_env(worker, objects)
+    # Static membership and the worker's id both come from the pod name.
+    for name in ("WORKER_INSTANCE_ID", "WORKER_ID"):
+        (var,) = [e for e in worker["env"] if e["name"] == name]
+        assert var["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
+    grace = int(env["WORKER_GRACE_SECONDS"])
+    assert grace == 20
+    assert pod["terminationGracePeriodSeconds"] >= grace + 10
+    # Liveness: the heartbeat the worker touches only while a live group member.
+    assert worker["livenessProbe"]["exec"]["command"] == ["python", "-m", "worker.liveness"]
+    heartbeat = env["WORKER_HEARTBEAT_FILE"]
+    tmp = next(m for m in worker["volumeMounts"] if heartbeat.startswith(m["mountPath"] + "/"))
+    volume = next(v for v in pod["volumes"] if v["name"] == tmp["name"])
+    assert "emptyDir" in volume
+    # Metrics on the configured port, and nothing else open.
+    (port,) = worker["ports"]
+    assert port["containerPort"] == int(env["WORKER_METRICS_PORT"]) == 9102
+
+
+@pytest.mark.parametrize("path", ALL_BUILDS, ids=build_id)
+def test_single_writers_never_overlap(path, objects):
+    """The recorder is the one writer of job state; the sampler samples once."""
+    for name in ("clapstream-recorder", "clapstream-sampler"):
+        spec = one(objects, "Deployment", name)["spec"]
+        assert spec["replicas"] == 1
+        assert spec["strategy"]["type"] == "Recreate"
+
+
+def _selects(selector: dict, labels: dict) -> bool:
+    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    for expr in selector.get("matchExpressions", []):
+        value = labels.get(expr["key"])
+        if expr["operator"] == "In" and value not in expr["values"]:
+            return False
+        if expr["operator"] == "NotIn" and value in expr["values"]:
+            return False
+        if expr["operator"] == "Exists" and value is None:
+            return False
+        if expr["operator"] == "DoesNotExist" and value is not None:
+            return False
+    return True
+
+
+@pytest.mark.parametrize("path", ALL_BUILDS, ids=build_id)
+def test_every_pod_is_fenced_by_a_network_policy(path, objects):
+    policies = of_kind(objects, "NetworkPolicy")
+    for obj, template in workloads(objects):
+        labels = template["metadata"]["labels"]
+        mine = [p for p in policies if _selects(p["spec"]["podSelector"], labels)]
+        assert mine, f"{name_of(obj)} is selected by no NetworkPolicy"
+        types = {t for p in mine for t in p["spec"]["policyTypes"]}
+        assert types == {"Ingress", "Egress"}, name_of(obj)
+
+
+@pytest.mark.parametrize("path", ALL_BUILDS, ids=build_id)
+def test_network_policies_open_only_the_served_ports(path, objects):
+    def ingress_ports(component):
+        policy = one(objects, "NetworkPolicy", f"clapstream-{component}")
+        return {p["port"] for rule in policy["spec"].get("ingress", []) for p in rule["ports"]}
+
+    assert ingress_ports("web") == {8000}
+    assert ingress_ports("worker") == {9102}
+    assert ingress_ports("backend") == set()
+    web = one(objects, "NetworkPolicy", "clapstream-web")["spec"]["ingress"][0]["from"]
+    controller = web[0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+    assert controller == "ingress-nginx"
