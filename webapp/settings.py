@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "webapp.ops",
     "webapp.claps",
+    "webapp.realtime",
+    "webapp.pages",
 ]
 
 MIDDLEWARE = [

@@ -11,4 +11,5 @@ urlpatterns = [
     path("api/", include("webapp.claps.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path("", include("webapp.pages.urls")),
 ]

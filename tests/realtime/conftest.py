@@ -1,4 +1,7 @@
 import secrets
+import sys
+import urllib.error
+import urllib.request
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -8,7 +11,8 @@ from confluent_kafka import Producer
 from django.contrib.sessions.backends.db import SessionStore
 
 from streams import messages
-from tests.pipeline.conftest import isolated_kafka, stack  # noqa: F401 - fixtures
+from streams.broker import free_port
+from tests.pipeline.conftest import isolated_kafka, stack, wait_for  # noqa: F401 - fixtures
 from webapp.asgi import application
 from webapp.claps.models import Applause, ClapJob
 from webapp.claps.owners import SESSION_KEY
@@ -109,3 +113,21 @@ class Events:
 
     def done(self):
         return self.event(messages.DONE, done=self.total, result=WAV)
+
+
+def start_web(pipeline, name="web") -> str:
+    """A daphne process over the Stack's topics and database; returns its base URL."""
+    port = free_port()
+    argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
+    pipeline.group.start(name, [*argv, "webapp.asgi:application"], pipeline.env)
+    base = f"http://127.0.0.1:{port}"
+    wait_for(lambda: _answers(f"{base}/healthz"), timeout=30, what=f"{name} to answer")
+    return base
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
