@@ -1,6 +1,7 @@
 """Building the kustomizations and walking what they produce."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -108,9 +109,12 @@ def app_config(objects: list[dict]) -> dict[str, str]:
     return found[0]["data"]
 
 
-def container_env(container: dict, objects: list[dict]) -> dict[str, str]:
-    """The container's environment as the kubelet would give it, for plain values and
-    ConfigMap references (secrets and field references show as placeholders)."""
+def container_env(
+    container: dict, objects: list[dict], fields: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The container's environment as the kubelet builds it: envFrom ConfigMaps first,
+    then env in order with $(NAME) expanded. Field references take their value from
+    `fields` (fieldPath -> value); secrets show as placeholders."""
     env: dict[str, str] = {}
     configmaps = {o["metadata"]["name"]: o.get("data", {}) for o in of_kind(objects, "ConfigMap")}
     for source in container.get("envFrom", []):
@@ -118,7 +122,10 @@ def container_env(container: dict, objects: list[dict]) -> dict[str, str]:
             env.update(configmaps[source["configMapRef"]["name"]])
     for var in container.get("env", []):
         if "value" in var:
-            env[var["name"]] = var["value"]
+            env[var["name"]] = re.sub(r"\$\((\w+)\)", lambda m: env.get(m[1], m[0]), var["value"])
+        elif "fieldRef" in var["valueFrom"]:
+            path = var["valueFrom"]["fieldRef"]["fieldPath"]
+            env[var["name"]] = (fields or {}).get(path, f"<{path}>")
         else:
             (kind,) = var["valueFrom"]
             env[var["name"]] = f"<{kind}>"

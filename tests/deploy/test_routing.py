@@ -1,8 +1,9 @@
 """The Ingress, Django's host and TLS settings, and WebSockets agree."""
 
 import pytest
+from django.http.request import split_domain_port, validate_host
 
-from tests.deploy.manifests import DEPLOYABLE, app_config, build_id, one
+from tests.deploy.manifests import DEPLOYABLE, app_config, build_id, container_env, one
 
 
 @pytest.mark.parametrize("path", DEPLOYABLE, ids=build_id)
@@ -32,3 +33,20 @@ def test_tls_settings_follow_the_ingress(path, objects):
     scheme = "https" if behind_tls else "http"
     assert settings["CSRF_TRUSTED_ORIGINS"].split(",") == [f"{scheme}://{h}" for h in sorted(hosts)]
     assert settings["DEBUG"] == "false"
+
+
+@pytest.mark.parametrize("path", DEPLOYABLE, ids=build_id)
+def test_django_accepts_the_probes_and_the_scrapes(path, objects):
+    """The kubelet and Prometheus call the pod by IP: a Host Django must allow, or
+    every probe gets a 400 and no web pod ever becomes ready."""
+    (web,) = one(objects, "Deployment", "clapstream-web")["spec"]["template"]["spec"]["containers"]
+    env = container_env(web, objects, fields={"status.podIP": "10.244.1.17"})
+    allowed = env["ALLOWED_HOSTS"].split(",")
+    port = web["readinessProbe"]["httpGet"]["port"]
+    assert port == "http" and web["ports"][0]["containerPort"] == 8000
+    for host in ("10.244.1.17:8000", *app_config(objects)["ALLOWED_HOSTS"].split(",")):
+        domain, _ = split_domain_port(host)
+        assert validate_host(domain, allowed), host
+    assert not validate_host("evil.example.org", allowed)
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert "httpHeaders" not in web[probe]["httpGet"]  # the Host is the pod IP
