@@ -57,9 +57,20 @@ def _run(argv: list[str], what: str, **kwargs) -> str:
     return done.stdout
 
 
+def _go() -> str:
+    """go from PATH, else from GOROOT or the official installer's default location
+    (a non-interactive shell may not have it on PATH)."""
+    if found := shutil.which("go"):
+        return found
+    for root in (os.environ.get("GOROOT"), "/usr/local/go"):
+        if root and os.access(Path(root) / "bin" / "go", os.X_OK):
+            return str(Path(root) / "bin" / "go")
+    return _need("go", "to download KEDA's CRDs from the Go module proxy")
+
+
 def keda_crds() -> list[Path]:
     """KEDA's CRD files, from the module cache of the go command."""
-    go = _need("go", "to download KEDA's CRDs from the Go module proxy")
+    go = _go()
     with tempfile.TemporaryDirectory() as outside_any_module:
         out = _run(
             [go, "mod", "download", "-json", f"{KEDA_MODULE}@{KEDA_VERSION}"],
