@@ -12,11 +12,12 @@ import uuid
 from datetime import UTC, datetime
 
 from confluent_kafka import OFFSET_END, Consumer, Producer, TopicPartition
+from django.test import override_settings
 
 from streams import messages
 from streams.config import KafkaConfig
 from webapp.claps.models import ClapJob, Status
-from webapp.claps.publisher import Publisher
+from webapp.claps.publisher import Publisher, publisher, reset_publisher
 from webapp.claps.services import clap_submit
 from webapp.ops.processes import ProcessGroup
 from webapp.ops.sandbox import private_kafka, process_env
@@ -44,6 +45,10 @@ class Pipeline:
         self.workers = workers
 
     def __enter__(self):
+        # The site's own publishing path (clap_submit) must use this run's topics.
+        self._settings = override_settings(KAFKA=self.kafka)
+        self._settings.enable()
+        reset_publisher()
         self.group.start("recorder", [sys.executable, "manage.py", "record_events"], self.env)
         for n in range(1, self.workers + 1):
             self.group.start(
@@ -57,6 +62,8 @@ class Pipeline:
 
     def __exit__(self, *exc):
         self.publisher.close()
+        reset_publisher()
+        self._settings.disable()
         self.group.stop_all(timeout=30)
 
     def forget_jobs(self) -> None:
@@ -101,7 +108,7 @@ class Pipeline:
             time.sleep(max(0.0, began + i / rate - time.perf_counter()))  # pacing
             job = clap_submit(owner="bench:latency", claps=1)
             submitted[str(job.id)] = time.time()
-        self.publisher.flush()
+        publisher().flush()
         wait_until(lambda: all(j in done_at for j in submitted), 120, "the paced jobs")
         stop.set()
         listener.join()
