@@ -72,7 +72,11 @@ class Worker:
         )
         self.performer = Performer(settings, self.reporter, self.cancelled, self.metrics)
         self.slots = Slots(
-            settings.concurrency, settings.backlog, self.performer.handle, self._on_crash
+            settings.concurrency,
+            self.performer.handle,
+            self._on_crash,
+            settings.backlog_seconds,
+            first_guess=max(0.001, settings.clap_work_ms / 1000),  # a job has 1 clap or more
         )
         self.control = ControlReader(kafka, self.cancelled, settings.worker_id)
         self.heartbeat = Heartbeat(settings.heartbeat_file)
@@ -117,6 +121,8 @@ class Worker:
 
     def stop(self) -> int:
         """Let running claps finish, store what is confirmed, leave the group."""
+        if self._stopping:
+            return self.exit_code
         self._stopping = True
         log.info("stopping: taking no new jobs, letting running claps finish")
         for lease in self.leases.values():
@@ -214,6 +220,14 @@ class Worker:
             return
         for lease in leases:
             lease.paused = pause
+        slot = self.slots.slots[index]
+        log.debug(
+            "%s slot %d at %d queued (limit %d)",
+            "paused" if pause else "resumed",
+            index,
+            slot.queued,
+            slot.limit,
+        )
 
     # -- callbacks --------------------------------------------------------------------
 

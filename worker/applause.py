@@ -1,8 +1,10 @@
 """The result of a job: N claps mixed into a short mono WAV, deterministic per job.
 
-One noise-burst clap is synthesised once; a job mixes it N times at jittered positions
-and gains. Work is proportional to N (only the span the claps cover is mixed), so one
-clap costs well under a millisecond and a hundred a few tens of milliseconds.
+One noise-burst clap is synthesised once, at a few fixed loudness levels. A job
+places its claps at jittered positions and levels; output = full scale x tanh(sum),
+a soft limiter. Where claps overlap the samples are mixed one by one; a clap that
+overlaps nothing is copied as ready-made bytes. So the work grows with N and one
+clap costs only a few microseconds beyond writing the file.
 """
 
 import io
@@ -17,8 +19,10 @@ from streams.messages import MAX_CLAPS
 
 RATE = 16_000  # Hz, 16-bit mono
 CLAP_SECONDS = 0.09
-SHORTEST, LONGEST = 1.0, 3.0  # seconds of audio for 1 and for MAX_CLAPS claps
-HEADROOM = 0.9 * 32767
+SHORTEST, LONGEST = 0.5, 3.0  # seconds of audio for 1 and for MAX_CLAPS claps
+LEVELS = 12  # loudness steps of a clap, from QUIETEST to 1.0
+QUIETEST = 0.3
+FULL_SCALE = 32767
 
 
 @cache
@@ -38,8 +42,48 @@ def clap_shape() -> tuple[float, ...]:
     return tuple(s / peak for s in samples)
 
 
+def gain(level: int) -> float:
+    return QUIETEST + (1.0 - QUIETEST) * level / (LEVELS - 1)
+
+
+def _pcm(samples) -> bytes:
+    pcm = array("h", [round(FULL_SCALE * math.tanh(s)) for s in samples])
+    if sys.byteorder == "big":
+        pcm.byteswap()  # WAV samples are little-endian
+    return pcm.tobytes()
+
+
+@cache
+def _lone_clap(level: int) -> bytes:
+    return _pcm([gain(level) * s for s in clap_shape()])
+
+
 def seconds_for(claps: int) -> float:
     return SHORTEST + (LONGEST - SHORTEST) * (claps - 1) / (MAX_CLAPS - 1)
+
+
+def _groups(placements: list[tuple[int, int]], length: int) -> list[list[tuple[int, int]]]:
+    """Split sorted (position, level) placements into runs of overlapping claps."""
+    groups: list[list[tuple[int, int]]] = []
+    end = -1
+    for position, level in placements:
+        if position < end:
+            groups[-1].append((position, level))
+        else:
+            groups.append([(position, level)])
+        end = max(end, position + length)
+    return groups
+
+
+def _mix(group: list[tuple[int, int]], shape: tuple[float, ...]) -> bytes:
+    start = group[0][0]
+    mix = [0.0] * (max(p for p, _ in group) + len(shape) - start)
+    for position, level in group:
+        at, g = position - start, gain(level)
+        mix[at : at + len(shape)] = [
+            m + g * s for m, s in zip(mix[at : at + len(shape)], shape, strict=True)
+        ]
+    return _pcm(mix)
 
 
 def synthesize(claps: int, seed: str) -> bytes:
@@ -50,23 +94,15 @@ def synthesize(claps: int, seed: str) -> bytes:
     rng = random.Random(seed)  # noqa: S311 - deterministic on purpose
     total = int(RATE * seconds_for(claps))
     latest = total - len(shape)
-    placements = sorted((rng.randrange(0, latest), rng.uniform(0.35, 1.0)) for _ in range(claps))
-    start, end = placements[0][0], placements[-1][0] + len(shape)
-    mix = [0.0] * (end - start)
-    for position, gain in placements:
-        at = position - start
-        mix[at : at + len(shape)] = [
-            m + gain * s for m, s in zip(mix[at : at + len(shape)], shape, strict=True)
-        ]
-    # Overlapping claps may add up past full scale: only then is the mix turned down.
-    scale = HEADROOM / max(1.0, max(mix), -min(mix))
-    pcm = array("h", [round(m * scale) for m in mix])
-    if sys.byteorder == "big":
-        pcm.byteswap()  # WAV samples are little-endian
+    placements = sorted((rng.randrange(latest), rng.randrange(LEVELS)) for _ in range(claps))
+    frames = bytearray(2 * total)
+    for group in _groups(placements, len(shape)):
+        pcm = _lone_clap(group[0][1]) if len(group) == 1 else _mix(group, shape)
+        frames[2 * group[0][0] : 2 * group[0][0] + len(pcm)] = pcm
     out = io.BytesIO()
     with wave.open(out, "wb") as wav:
         wav.setnchannels(1)
         wav.setsampwidth(2)
         wav.setframerate(RATE)
-        wav.writeframes(bytes(2 * start) + pcm.tobytes() + bytes(2 * (total - end)))
+        wav.writeframes(frames)
     return out.getvalue()

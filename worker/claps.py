@@ -104,7 +104,7 @@ class Performer:
         elapsed = time.monotonic() - started
         self.metrics.jobs_done.inc()
         self.metrics.job_seconds.observe(elapsed)
-        log.info("job %s done: %d claps in %.2f s", job.id, job.claps, elapsed)
+        log.debug("job %s done: %d claps in %.2f s", job.id, job.claps, elapsed)
         return DONE
 
     def clap(self, ticket: Ticket, job: JobRequest, n: int) -> tuple[str | None, int]:

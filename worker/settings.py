@@ -16,7 +16,7 @@ class WorkerSettings:
     instance_id: str = ""  # static membership (group.instance.id) when set
     group_protocol: str = "consumer"  # KIP-848; "classic" = cooperative-sticky rebalancing
     concurrency: int = 1
-    backlog: int = 8  # queued jobs per slot before its partitions are paused
+    backlog_seconds: float = 5.0  # queued work per slot before its partitions are paused
     clap_work_ms: int = 200
     retry_backoff_ms: int = 100
     max_attempts: int = 3
@@ -38,7 +38,7 @@ class WorkerSettings:
             instance_id=env_str("WORKER_INSTANCE_ID"),
             group_protocol=protocol,
             concurrency=env_int("WORKER_CONCURRENCY", 1, minimum=1),
-            backlog=env_int("WORKER_BACKLOG", 8, minimum=1),
+            backlog_seconds=env_float("WORKER_BACKLOG_SECONDS", 5.0, minimum=0.1),
             clap_work_ms=env_int("CLAP_WORK_MS", 200, minimum=0),
             retry_backoff_ms=env_int("RETRY_BACKOFF_MS", 100, minimum=0),
             max_attempts=env_int("MAX_ATTEMPTS", 3, minimum=1),

@@ -1,8 +1,11 @@
 """Concurrency inside one worker: a few slot threads, each owning whole partitions.
 
-A partition is always handled by one slot, so its jobs run in offset order. Each slot
-has a bounded backlog: the poll loop pauses a slot's partitions when it is full and
-resumes them once it has drained to half.
+A partition is always handled by one slot, so its jobs run in offset order. A slot
+holds a bounded backlog, measured in time: about `backlog_seconds` of work at the
+pace its recent jobs took (at least 2 and at most 10,000 jobs). When it is full the
+poll loop pauses the slot's partitions, and resumes them once half of it is done.
+Resuming makes librdkafka fetch again, which takes about half a second to a second,
+so the half left over keeps the slot busy meanwhile.
 """
 
 import logging
@@ -15,21 +18,26 @@ from worker.offsets import Lease, Ticket
 
 log = logging.getLogger(__name__)
 
+MIN_QUEUED, MAX_QUEUED = 2, 10_000
+SMOOTHING = 0.05  # jobs vary and threads share the GIL: average over ~20 jobs
+
 
 class Slot:
     def __init__(
         self,
         index: int,
-        handle: Callable[[Ticket], None],
+        handle: Callable[[Ticket], object],
         on_crash: Callable[[BaseException], None],
         room: threading.Event,
-        limit: int,
+        backlog_seconds: float,
+        first_guess: float,
     ) -> None:
         self.index = index
         self._handle = handle
         self._on_crash = on_crash
         self._room = room
-        self.limit = limit
+        self.backlog_seconds = backlog_seconds
+        self.job_seconds = first_guess  # then a moving average of the jobs timed here
         self._queue: deque[Ticket] = deque()
         self._current: Ticket | None = None
         self._stopping = False
@@ -37,18 +45,21 @@ class Slot:
         self.thread = threading.Thread(target=self._run, name=f"slot-{index}", daemon=True)
 
     @property
-    def backlog(self) -> int:
-        """Jobs queued or running."""
-        with self._cond:
-            return len(self._queue) + (self._current is not None)
+    def limit(self) -> int:
+        """How many jobs may wait in this slot."""
+        return max(MIN_QUEUED, min(MAX_QUEUED, int(self.backlog_seconds / self.job_seconds)))
+
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
 
     @property
     def full(self) -> bool:
-        return self.backlog >= self.limit
+        return self.queued >= self.limit
 
     @property
     def drained(self) -> bool:
-        return self.backlog <= self.limit // 2
+        return self.queued <= self.limit // 2
 
     def put(self, ticket: Ticket) -> None:
         with self._cond:
@@ -77,13 +88,13 @@ class Slot:
         with self._cond:
             self._current = None
             self._cond.notify_all()
-            if len(self._queue) <= self.limit // 2:
-                self._room.set()
             while True:
                 self._cond.wait_for(lambda: self._queue or self._stopping)
                 if self._stopping:
                     return None
                 ticket = self._queue.popleft()
+                if self.drained:
+                    self._room.set()
                 if not ticket.stopped:
                     self._current = ticket
                     return ticket
@@ -91,7 +102,9 @@ class Slot:
     def _run(self) -> None:
         try:
             while (ticket := self._next()) is not None:
+                started = time.monotonic()
                 self._handle(ticket)
+                self.job_seconds += SMOOTHING * (time.monotonic() - started - self.job_seconds)
         except Exception as exc:  # a bug: stop the worker rather than stall its partitions
             log.exception("slot %d crashed", self.index)
             self._on_crash(exc)
@@ -107,12 +120,16 @@ class Slots:
     def __init__(
         self,
         count: int,
-        backlog: int,
-        handle: Callable[[Ticket], None],
+        handle: Callable[[Ticket], object],
         on_crash: Callable[[BaseException], None],
+        backlog_seconds: float,
+        first_guess: float,
     ) -> None:
+        """`first_guess`: seconds per job until the slots have timed some."""
         self.room = threading.Event()  # set when a slot has drained to half its backlog
-        self.slots = [Slot(i, handle, on_crash, self.room, backlog) for i in range(count)]
+        self.slots = [
+            Slot(i, handle, on_crash, self.room, backlog_seconds, first_guess) for i in range(count)
+        ]
         # A partition keeps its slot across reassignments, so a job of it that is still
         # winding down can never overlap its redelivery on another slot.
         self._homes: dict[tuple[str, int], int] = {}
