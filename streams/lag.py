@@ -34,6 +34,13 @@ class PartitionOffsets:
             return None
         return self.log_end - max(self.committed, self.first)
 
+    def unread(self, reset_policy: str = "earliest") -> int:
+        """Messages the group has yet to read: its lag or, where it never committed,
+        what its auto.offset.reset makes it read (earliest: the retained log)."""
+        if self.committed is None:
+            return self.log_end - self.first if reset_policy == "earliest" else 0
+        return self.lag
+
 
 class OffsetReader:
     """Reads watermarks and a group's committed offsets without joining the group."""

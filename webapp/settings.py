@@ -11,7 +11,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from streams.config import kafka_config
-from streams.envvars import env_bool, env_int, env_list, env_secret, env_str
+from streams.envvars import env_bool, env_float, env_int, env_list, env_secret, env_str
+from streams.keda import KedaScaling
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -43,6 +44,7 @@ _refuse_unsafe_production()
 
 INSTALLED_APPS = [
     "daphne",  # before staticfiles, so runserver is daphne's
+    "webapp.dashboard",  # before admin: its admin/index.html links the Streams pages
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -187,6 +189,18 @@ SPECTACULAR_SETTINGS = {
 
 KAFKA = kafka_config()
 READINESS_TIMEOUT = env_int("READINESS_TIMEOUT_MS", 2000, minimum=100) / 1000
+
+# Streams dashboard: the lag sampler, /metrics and the autoscaling panel.
+SAMPLE_INTERVAL = env_float("SAMPLE_INTERVAL", 5.0, minimum=0.5)  # seconds
+SAMPLE_RETENTION_HOURS = env_int("SAMPLE_RETENTION_HOURS", 24, minimum=1)
+SAMPLER_HEARTBEAT_FILE = env_str("SAMPLER_HEARTBEAT_FILE")  # touched every loop, for probes
+METRICS_TOKEN = env_secret("METRICS_TOKEN")  # bearer token /metrics requires; empty: none
+KEDA = KedaScaling(  # the ScaledObject's numbers, for the replica count the panel shows
+    lag_threshold=env_int("KEDA_LAG_THRESHOLD", 10, minimum=1),
+    activation_lag_threshold=env_int("KEDA_ACTIVATION_LAG_THRESHOLD", 0, minimum=0),
+    min_replicas=env_int("KEDA_MIN_REPLICAS", 0, minimum=0),
+    max_replicas=env_int("KEDA_MAX_REPLICAS", KAFKA.topics.jobs_partitions, minimum=1),
+)
 
 LOGGING = {
     "version": 1,

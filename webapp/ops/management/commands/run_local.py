@@ -24,6 +24,7 @@ def system_processes(
             {},
         ),
         ("recorder", [py, "manage.py", "record_events"], {}),
+        ("sampler", [py, "manage.py", "sample_streams"], {}),
     ]
     if autoscale:
         processes.append(("autoscaler", [py, "manage.py", "autoscale_local"], {}))

@@ -1,0 +1,44 @@
+import uuid
+from datetime import timedelta
+
+import pytest
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+from streams import messages
+from tests.pipeline.conftest import isolated_kafka, stack  # noqa: F401 - fixtures for these tests
+from webapp.dashboard.sampler import Sampler
+
+
+@pytest.fixture
+def sampler(isolated_kafka):  # noqa: F811 - the fixture imported above
+    s = Sampler(isolated_kafka, retention=timedelta(hours=1))
+    yield s
+    s.close()
+
+
+def produce_jobs(config, count: int) -> dict[int, int]:
+    """Put `count` one-clap jobs on the jobs topic; returns messages per partition."""
+    per_partition: dict[int, int] = {}
+
+    def delivered(err, msg):
+        assert err is None, err
+        per_partition[msg.partition()] = per_partition.get(msg.partition(), 0) + 1
+
+    producer = Producer(config.producer())
+    for _ in range(count):
+        job = messages.JobRequest(id=str(uuid.uuid4()), claps=1, submitted_at=messages.now())
+        producer.produce(config.topics.jobs, key=job.id, value=job.encode(), on_delivery=delivered)
+    assert producer.flush(10) == 0
+    return per_partition
+
+
+def commit(config, group: str, offsets: dict[int, int]) -> None:
+    """Commit offsets on the jobs topic for the group, without joining it."""
+    consumer = Consumer(config.consumer(group))
+    try:
+        consumer.commit(
+            offsets=[TopicPartition(config.topics.jobs, p, o) for p, o in offsets.items()],
+            asynchronous=False,
+        )
+    finally:
+        consumer.close()
