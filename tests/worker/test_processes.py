@@ -1,0 +1,94 @@
+"""`python -m worker` processes in a group: sharing, crashing, and stopping."""
+
+import signal
+import time
+from collections import Counter
+
+import pytest
+
+from streams.messages import DONE, PROGRESS, RUNNING
+from tests.worker.conftest import group_members, job, produce, wait_until
+
+pytestmark = pytest.mark.kafka
+
+
+def test_two_workers_do_every_job_exactly_once(config, outputs, processes):
+    jobs = [job(claps=1 + i % 3) for i in range(200)]
+    produce(config, *jobs)
+    wanted = {j.id for j in jobs}
+
+    def done(count):
+        def enough():
+            outputs.poll()
+            return len(wanted & {e.job for e in outputs.events if e.type == DONE}) >= count
+
+        return enough
+
+    processes.start("w1", CLAP_WORK_MS="10")
+    wait_until(done(10), 20, "the first worker under way")
+    processes.start("w2", CLAP_WORK_MS="10")  # joins mid-way: partitions move over
+    wait_until(done(200), 45, "200 jobs done")
+    outputs.poll(0.5)
+    done = Counter(e.job for e in outputs.events if e.type == DONE)
+    assert set(done) == wanted and set(done.values()) == {1}
+    assert {e.worker for e in outputs.events if e.type == DONE} == {"w1", "w2"}
+    assert not outputs.dead_letters
+
+
+def test_a_job_of_a_killed_worker_is_redone_by_another(config, outputs, processes):
+    long = job(claps=30)
+    first = processes.start("doomed", CLAP_WORK_MS="100")
+    produce(config, long)
+
+    def progressing():
+        outputs.poll()
+        return PROGRESS in outputs.types(long.id)
+
+    wait_until(progressing, 20, "the job under way")
+    first.kill()
+    first.wait(10)
+    processes.start("heir", CLAP_WORK_MS="5")
+
+    def done():
+        outputs.poll()
+        return outputs.final(long.id)
+
+    final = wait_until(done, 30, "the job redone")
+    assert (final.type, final.worker) == (DONE, "heir")
+    runs = [e for e in outputs.of(long.id) if e.type == RUNNING]
+    assert [e.worker for e in runs] == ["doomed", "heir"]
+    assert runs[0].offset == runs[1].offset
+    seqs = [e.seq for e in outputs.of(long.id)]
+    assert seqs == sorted(set(seqs))  # the heir's events supersede the dead worker's
+
+
+def test_sigterm_stops_promptly_leaves_the_group_and_the_job_is_redelivered(
+    config, outputs, processes
+):
+    long = job(claps=40)
+    worker = processes.start("stopping", CLAP_WORK_MS="100")
+    produce(config, long)
+
+    def progressing():
+        outputs.poll()
+        return PROGRESS in outputs.types(long.id)
+
+    wait_until(progressing, 20, "the job under way")
+    wait_until(lambda: group_members(config), 10, "the worker in the group")
+    began = time.monotonic()
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(10) == 0, processes.log("stopping")
+    assert time.monotonic() - began < 3
+    assert group_members(config) == []  # left at once, not after a session timeout
+    assert outputs.final(long.id) is None
+
+    processes.start("successor", CLAP_WORK_MS="5")
+
+    def done():
+        outputs.poll()
+        return outputs.final(long.id)
+
+    assert wait_until(done, 30, "the job finished").worker == "successor"
+    runs = [e for e in outputs.of(long.id) if e.type == RUNNING]
+    assert [e.worker for e in runs] == ["stopping", "successor"]
+    assert runs[0].offset == runs[1].offset  # not stored, so delivered again
