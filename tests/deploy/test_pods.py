@@ -140,7 +140,7 @@ def test_each_process_runs_its_command(path, objects):
 def test_web_probes_and_graceful_stop(path, objects):
     web = one(objects, "Deployment", "clapstream-web")["spec"]["template"]["spec"]
     (container,) = web["containers"]
-    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz?check=database"
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     sleep = container["lifecycle"]["preStop"]["exec"]["command"]
     assert sleep[0] == "sleep" and int(sleep[1]) < web["terminationGracePeriodSeconds"]

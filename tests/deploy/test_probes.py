@@ -15,8 +15,6 @@ HEARTBEAT_VARS = {
     "clapstream-recorder": "RECORDER_HEARTBEAT_FILE",
     "clapstream-sampler": "SAMPLER_HEARTBEAT_FILE",
 }
-# The recorder does not touch its heartbeat yet, so a missing file must still pass.
-PASSES_WITHOUT_FILE = {"clapstream-recorder"}
 
 
 def run_probe(command: list[str], env: dict[str, str]) -> int:
@@ -54,5 +52,4 @@ def test_heartbeat_probes_tell_fresh_from_stale(name, built_all, tmp_path):
         os.utime(heartbeat, (old, old))
         assert run_probe(command, env) == 1, f"{name} {probe}: hour-old heartbeat accepted"
         heartbeat.unlink()
-        expected = 0 if name in PASSES_WITHOUT_FILE else 1
-        assert run_probe(command, env) == expected, f"{name} {probe}: missing heartbeat"
+        assert run_probe(command, env) == 1, f"{name} {probe}: missing heartbeat accepted"

@@ -35,3 +35,13 @@ def test_not_ready_names_kafka_when_it_is_down(client, settings, fresh_admin):
 
 def test_alive_without_any_backend(client):
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_the_database_alone_can_be_checked(client, settings, fresh_admin):
+    settings.KAFKA = dataclasses.replace(
+        settings.KAFKA, bootstrap_servers=f"127.0.0.1:{free_port()}"
+    )
+    response = client.get("/readyz?check=database")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+    assert client.get("/readyz?check=disk").status_code == 400

@@ -1,9 +1,13 @@
 import signal
+from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from streams.envvars import env_float
+from streams.envvars import env_float, env_str
+from streams.heartbeat import Heartbeat
 from webapp.claps.recorder import Recorder
+
+HEARTBEAT_FILE = "/tmp/clapstream-recorder.alive"  # noqa: S108 - a probe file, not data
 
 
 class Command(BaseCommand):
@@ -14,12 +18,15 @@ class Command(BaseCommand):
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._on_signal)
         sweep_interval = env_float("OUTBOX_SWEEP_SECONDS", 5.0, minimum=0.1)
+        heartbeat = Heartbeat(Path(env_str("RECORDER_HEARTBEAT_FILE", HEARTBEAT_FILE)))
         recorder = Recorder()
         self.stdout.write("recording events")
         try:
             while not self.shutdown:
                 recorder.record_step()
                 recorder.maybe_sweep(sweep_interval)
+                if recorder.db_failures == 0:  # a recorder that cannot write is not healthy
+                    heartbeat.beat()
         finally:
             recorder.close()
         self.stdout.write("recorder stopped")
