@@ -237,11 +237,14 @@ class Worker:
             self.leases[key] = Lease(
                 tp.topic, tp.partition, self.slots.home(key, self.leases.values())
             )
-        log.info("assigned %s", _names(partitions))
+        if partitions:
+            log.info("assigned %s", _names(partitions))
 
     def _on_revoke(self, _consumer, partitions: list[TopicPartition]) -> None:
         """Hand partitions over cleanly: stop their jobs at a clap boundary, wait for the
         outcomes already produced, and commit before the next owner starts."""
+        if not partitions:
+            return
         leases = self._end(partitions)
         wait = 0.0 if self._stopping else self.settings.grace_seconds
         if not self.slots.release(leases, wait) and not self._stopping:
@@ -294,4 +297,4 @@ class Worker:
 
 
 def _names(partitions: Iterable[TopicPartition]) -> str:
-    return ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions) or "nothing"
+    return ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions)

@@ -54,6 +54,19 @@ class CancelledJobs:
     def __len__(self) -> int:
         return len(self._expiry)
 
+    def apply(self, key: bytes | None, value: bytes | None) -> None:
+        """Take in one record of the control topic."""
+        if value is None and key is not None:
+            # A tombstone deletes the key in a compacted topic: forget the request too.
+            self.discard(key.decode("utf-8", "replace"))
+            return
+        try:
+            request = CancelRequest.decode(value)
+        except MalformedMessage as exc:
+            log.warning("ignoring a malformed control message: %s", exc)
+            return
+        self.add(request.job, request.at)
+
 
 class ControlReader:
     """A background thread that feeds the control topic into a CancelledJobs."""
@@ -132,17 +145,5 @@ class ControlReader:
             else:
                 log.warning("control topic: %s", error)
             return False
-        self.apply(msg.key(), msg.value())
+        self.cancelled.apply(msg.key(), msg.value())
         return True
-
-    def apply(self, key: bytes | None, value: bytes | None) -> None:
-        if value is None and key is not None:
-            # A tombstone deletes the key in a compacted topic: forget the request too.
-            self.cancelled.discard(key.decode("utf-8", "replace"))
-            return
-        try:
-            request = CancelRequest.decode(value)
-        except MalformedMessage as exc:
-            log.warning("ignoring a malformed control message: %s", exc)
-            return
-        self.cancelled.add(request.job, request.at)
