@@ -135,8 +135,10 @@ class Relay:
     def _step(self, consumer: Consumer) -> None:
         if time.monotonic() >= self._next_partition_check:
             self._follow_new_partitions(consumer)
-        wait = self.coalescer.wait(time.monotonic(), idle=IDLE_POLL)
-        batch = consumer.consume(BATCH, timeout=wait)
+        # Block for the first event only, then take what has already arrived:
+        # consume(n, timeout) alone would sit out its timeout to fill a batch.
+        first = consumer.poll(self.coalescer.wait(time.monotonic(), idle=IDLE_POLL))
+        batch = [] if first is None else [first, *consumer.consume(BATCH - 1, timeout=0)]
         now = time.monotonic()
         out: list[messages.JobEvent] = []
         for msg in batch:
