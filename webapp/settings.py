@@ -164,7 +164,7 @@ STORAGES = {
 
 # In-memory channel layer: each web replica only serves its own sockets, and its
 # relay reads every partition of clap.events, so no shared layer (Redis) is needed.
-CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+CHANNEL_LAYERS = {"default": {"BACKEND": "webapp.realtime.layers.InMemoryChannelLayer"}}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
