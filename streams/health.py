@@ -10,6 +10,8 @@ sampler's observations, one per interval, and a commit shows only as a moving
 offset. That makes "stopped" and "stalled" look alike; the owner tells them apart:
 an offset that has stood still longer than it had been moving, while a live member
 holds the partition, is stalled (the member is stuck); with no member, stopped.
+Consumers commit on an interval, so neither is called before the offset has stood
+still for longer than a grace period of two such intervals.
 """
 
 from collections.abc import Mapping, Sequence
@@ -44,12 +46,19 @@ class Verdict:
     reason: str
 
 
+# Two of librdkafka's default auto-commit intervals (5 s).
+COMMIT_GRACE = 10.0
+
+
 def _seconds(span: float) -> str:
     return f"{span:.0f} s" if span < 120 else f"{span / 60:.0f} min"
 
 
-def evaluate_partition(window: Sequence[Observation]) -> Verdict:
-    """The status of one partition over its observations, oldest first."""
+def evaluate_partition(window: Sequence[Observation], grace: float = COMMIT_GRACE) -> Verdict:
+    """The status of one partition over its observations, oldest first.
+
+    An offset standing still for no longer than `grace` seconds is not judged: a
+    consumer that commits on an interval looks still between its commits."""
     if not window:
         return Verdict(Status.NOTFOUND, "no samples yet")
     latest = window[-1].offsets
@@ -74,7 +83,7 @@ def evaluate_partition(window: Sequence[Observation]) -> Verdict:
     ]
     last_move = moves[-1].at
     still = committed[-1].at - last_move
-    if still > last_move - committed[0].at:
+    if still > max(last_move - committed[0].at, grace):
         offset, owner = committed[-1].offsets.committed, window[-1].owner
         if owner:
             return Verdict(
@@ -91,7 +100,7 @@ def evaluate_partition(window: Sequence[Observation]) -> Verdict:
     if all(after >= before for before, after in pairwise(lags)):
         return Verdict(
             Status.WARN,
-            f"consuming, but lag never fell in {_seconds(span)}: {lags[0]} to {lags[-1]}",
+            f"lag never fell in {_seconds(span)}: {lags[0]} to {lags[-1]}",
         )
     return Verdict(Status.OK, f"consuming; lag {lags[0]} to {lags[-1]} in {_seconds(span)}")
 

@@ -43,7 +43,7 @@ def window(*points, owner="worker-1", every=5.0):
             id="owner stuck",
         ),
         pytest.param(
-            window((40, 100), (40, 110), (40, 120), owner=""),
+            window((40, 100), (40, 110), (40, 120), (40, 120), owner=""),
             Status.STOP,
             "no member holds the partition",
             id="nobody consuming",
@@ -53,6 +53,12 @@ def window(*points, owner="worker-1", every=5.0):
             Status.STOP,
             "stayed at 20 for 15 s",
             id="stopped longer than it moved",
+        ),
+        pytest.param(
+            window((40, 100), (40, 110), (40, 120)),
+            Status.WARN,
+            "lag never fell in 10 s",
+            id="still within the commit interval: not judged stalled yet",
         ),
         pytest.param(
             window((50, 100), (60, 100), (30, 100)),
