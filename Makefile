@@ -4,10 +4,19 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint format broker-start broker-stop clean
+.PHONY: run test lint format broker-start broker-stop clean spike bench
 
 run: $(STAMP)
 	DEBUG=$${DEBUG:-true} exec $(PY) manage.py run_local
+
+# The spike profile against a fresh local stack with the lag autoscaler; chart in results/.
+spike: $(STAMP)
+	DEBUG=$${DEBUG:-true} CLAP_SUBMIT_RATE=$${CLAP_SUBMIT_RATE:-100000/min} \
+	CLAP_WORK_MS=$${CLAP_WORK_MS:-200} $(PY) manage.py spike_local
+
+# Clapstream against Celery on Redis and the bare loop: one table (docs/benchmarks.md).
+bench: $(STAMP)
+	DEBUG=$${DEBUG:-true} $(PY) manage.py bench_compare
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 
 from streams.config import KafkaConfig
-from webapp.ops.loadgen.clients import Site, User
+from webapp.ops.loadgen.clients import SUBMIT_PATH, Site, User
 from webapp.ops.loadgen.profiles import Profile
 from webapp.ops.loadgen.summary import Request
 from webapp.ops.loadgen.watch import GroupSampler, read_outcomes
@@ -27,6 +27,7 @@ class LoadPlan:
     timeout: float = 10.0  # per HTTP request
     drain_timeout: float = 300.0  # after the last submission, for the jobs to finish
     connections: int = 100  # open HTTP connections for submissions
+    path: str = SUBMIT_PATH
 
 
 @dataclass
@@ -87,7 +88,7 @@ async def _send(run: LoadRun, users) -> list[asyncio.Task]:
 
 
 async def _submit(user: User, request: Request, body: dict, plan: LoadPlan) -> None:
-    await user.submit(request, body)
+    await user.submit(request, body, plan.path)
     if plan.sockets and request.accepted:
         await user.follow(request, plan.drain_timeout)
 

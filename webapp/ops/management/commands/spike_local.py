@@ -6,34 +6,17 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from streams.broker import free_port
+from webapp.ops.loadgen.readiness import NotReady, wait_ready
 from webapp.ops.loadgen.results import new_folder
 from webapp.ops.loadgen.summary import drain_of
 from webapp.ops.processes import ProcessGroup
 
 READY_TIMEOUT = 240.0
-
-
-def wait_ready(url: str, stack, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not stack.running:
-            raise CommandError("the stack exited during start-up; see stack.log")
-        try:
-            with urllib.request.urlopen(f"{url}/readyz", timeout=2) as resp:  # noqa: S310 - ours
-                if resp.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.5)
-    raise CommandError(f"{url}/readyz did not answer 200 within {timeout:.0f} s; see stack.log")
 
 
 class Command(BaseCommand):
@@ -74,7 +57,10 @@ class Command(BaseCommand):
             group = ProcessGroup(log)
             try:
                 stack = group.start("stack", [sys.executable, "manage.py", "run_local"], env)
-                wait_ready(url, stack, READY_TIMEOUT)
+                try:
+                    wait_ready(url, stack, READY_TIMEOUT)
+                except NotReady as exc:
+                    raise CommandError(f"{exc}; see stack.log") from exc
                 loadgen = [
                     *[sys.executable, "manage.py", "loadgen", "--profile", "spike", "--url", url],
                     *["--rate", str(o["rate"]), "--peak", str(o["peak"])],
