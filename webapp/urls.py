@@ -2,11 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from webapp.dashboard.metrics import metrics
 from webapp.ops import health
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
+    path("admin/streams/", include("webapp.dashboard.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("webapp.claps.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

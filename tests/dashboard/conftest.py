@@ -1,10 +1,13 @@
+import time
 import uuid
 from datetime import timedelta
 
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
 from streams import messages
+from streams.lag import COORDINATOR_BUSY
+from tests.browser.conftest import artifacts, browser  # noqa: F401 - fixtures for these tests
 from tests.pipeline.conftest import isolated_kafka, stack  # noqa: F401 - fixtures for these tests
 from webapp.dashboard.sampler import Sampler
 
@@ -35,10 +38,16 @@ def produce_jobs(config, count: int) -> dict[int, int]:
 def commit(config, group: str, offsets: dict[int, int]) -> None:
     """Commit offsets on the jobs topic for the group, without joining it."""
     consumer = Consumer(config.consumer(group))
+    tps = [TopicPartition(config.topics.jobs, p, o) for p, o in offsets.items()]
     try:
-        consumer.commit(
-            offsets=[TopicPartition(config.topics.jobs, p, o) for p, o in offsets.items()],
-            asynchronous=False,
-        )
+        for _ in range(50):  # the coordinator may still be loading on a fresh broker
+            try:
+                consumer.commit(offsets=tps, asynchronous=False)
+                return
+            except KafkaException as exc:
+                if exc.args[0].code() not in COORDINATOR_BUSY:
+                    raise
+                time.sleep(0.2)
+        raise AssertionError("the group coordinator never answered")
     finally:
         consumer.close()

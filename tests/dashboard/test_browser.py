@@ -1,0 +1,71 @@
+"""The dashboard in headless Chromium under load (jobs submitted through the site, a
+worker and the recorder at work): it refreshes itself without a reload, under the
+site's Content-Security-Policy, and leaves a screenshot."""
+
+import threading
+from contextlib import contextmanager
+from itertools import count
+
+import pytest
+from django.db import connection
+
+from tests.dashboard.conftest import commit
+from webapp.claps import services
+
+pytestmark = [pytest.mark.kafka, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@contextmanager
+def every(seconds: float, step):
+    """Call step() every `seconds` in a thread, until step() returns False or the block
+    ends. The ORM must run there: the browser's event loop keeps it out of this thread."""
+    stop = threading.Event()
+
+    def run():
+        try:
+            while step() is not False and not stop.wait(seconds):
+                pass
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_dashboard_under_load(
+    live_server, admin_client, isolated_kafka, sampler, stack, artifacts, browser
+):
+    config = isolated_kafka
+    commit(config, config.worker_group, dict.fromkeys(range(config.topics.jobs_partitions), 0))
+    stack.recorder()
+    batches = count()
+
+    def submit_batch():
+        for i in range(15):
+            services.clap_submit(owner="anon:load", claps=1 + i % 3)
+        return next(batches) < 20
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    session = admin_client.cookies["sessionid"].value
+    context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
+    page = context.new_page()
+    failed = []
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+    page.on("pageerror", lambda exc: failed.append(str(exc)))
+    page.on("console", lambda m: failed.append(m.text) if "Content Security" in m.text else None)
+
+    with every(0.5, sampler.sample_step), every(0.25, submit_batch):
+        page.wait_for_timeout(2000)
+        stack.worker("worker-1", CLAP_WORK_MS="10")
+        page.goto(f"{live_server.url}/admin/streams/")
+        assert page.locator("svg.chart").count() == 2
+        page.wait_for_selector("#streams-live[data-updated]", state="attached", timeout=10_000)
+        page.wait_for_timeout(1000)
+        assert page.locator("svg.chart polyline").count() >= 4
+        page.screenshot(path=artifacts / "dashboard.png", full_page=True)
+    assert [f for f in failed if not f.endswith("/favicon.ico")] == []

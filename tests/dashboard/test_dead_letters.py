@@ -1,0 +1,92 @@
+"""Dead letters: listed with their reason, requeued to the jobs topic or discarded, once."""
+
+import uuid
+
+import pytest
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
+from django.urls import reverse
+
+from streams import messages
+from webapp.dashboard.models import DeadLetterAction
+
+pytestmark = [pytest.mark.kafka, pytest.mark.django_db]
+
+
+def _letters(config, *reasons: str) -> list[tuple[str, bytes]]:
+    """One dead letter per reason, as the worker writes them; returns (key, value)s."""
+    producer = Producer(config.producer())
+    letters = []
+    for reason in reasons:
+        job = messages.JobRequest(id=str(uuid.uuid4()), claps=2)
+        headers = {
+            messages.DLQ_ERROR: reason,
+            messages.DLQ_ATTEMPTS: "3",
+            messages.DLQ_TOPIC: config.topics.jobs,
+            messages.DLQ_PARTITION: "1",
+            messages.DLQ_OFFSET: "42",
+            messages.DLQ_FAILED_AT: "2030-01-01T00:00:00Z",
+        }
+        producer.produce(
+            config.topics.dlq, key=job.id, value=job.encode(), headers=list(headers.items())
+        )
+        letters.append((job.id, job.encode()))
+    assert producer.flush(10) == 0
+    return letters
+
+
+def _jobs_topic(config) -> list[tuple[str, bytes]]:
+    consumer = Consumer(config.consumer("test-jobs-reader", **{"enable.partition.eof": True}))
+    partitions = range(config.topics.jobs_partitions)
+    consumer.assign([TopicPartition(config.topics.jobs, p, OFFSET_BEGINNING) for p in partitions])
+    found, ended = [], set()
+    try:
+        while len(ended) < len(partitions):
+            msg = consumer.poll(5)
+            assert msg is not None, "the jobs topic did not answer"
+            if msg.error():
+                ended.add(msg.partition())
+            else:
+                found.append((msg.key().decode(), msg.value()))
+    finally:
+        consumer.close()
+    return found
+
+
+def test_requeue_and_discard_each_letter_once(admin_client, admin_user, isolated_kafka):
+    config = isolated_kafka
+    (poison_id, poison_value), (tired_id, _) = _letters(
+        config, "claps must be 1 to 100, got 0", "retries exhausted: clap 2 raised"
+    )
+    url = reverse("dashboard:dead_letters")
+
+    page = admin_client.get(url).content.decode()
+    assert "claps must be 1 to 100, got 0" in page and "retries exhausted" in page
+    assert f"{config.topics.jobs}[1]@42" in page
+
+    response = admin_client.post(url, {"partition": 0, "offset": 0, "action": "requeue"})
+    assert response.status_code == 302
+    assert _jobs_topic(config) == [(poison_id, poison_value)]
+    handled = DeadLetterAction.objects.get(partition=0, offset=0)
+    assert (handled.action, handled.by, handled.key) == ("requeue", admin_user, poison_id)
+
+    again = admin_client.post(url, {"partition": 0, "offset": 0, "action": "requeue"}, follow=True)
+    assert "handled already" in again.content.decode()
+
+    admin_client.post(url, {"partition": 0, "offset": 1, "action": "discard"})
+    assert DeadLetterAction.objects.get(offset=1).key == tired_id
+    assert len(_jobs_topic(config)) == 1  # requeued once, the discarded one not at all
+
+    page = admin_client.get(url).content.decode()
+    assert page.count("by admin") == 2
+    assert 'value="requeue"' not in page  # nothing left to handle
+
+
+def test_a_letter_that_is_not_there_is_refused(admin_client, isolated_kafka):
+    url = reverse("dashboard:dead_letters")
+    response = admin_client.post(
+        url, {"partition": 0, "offset": 7, "action": "discard"}, follow=True
+    )
+    assert "no dead letter at" in response.content.decode().lower(), response.content.decode()[
+        response.content.decode().find("messagelist") :
+    ][:300]
+    assert not DeadLetterAction.objects.exists()

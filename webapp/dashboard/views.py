@@ -1,0 +1,200 @@
+"""The Streams pages of the admin. Staff only: urls.py wraps each in admin_view."""
+
+import logging
+from dataclasses import dataclass
+
+from confluent_kafka import KafkaException
+from django.conf import settings
+from django.contrib import admin, messages
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from webapp.dashboard import deadletters, history, overview, services
+from webapp.dashboard.groups import GroupInfo, describe_groups
+from webapp.dashboard.models import DeadLetterAction
+from webapp.dashboard.sampler import sampled_pairs
+
+log = logging.getLogger(__name__)
+LIVE_TIMEOUT = 2.0  # seconds: the only Kafka request of a refresh
+
+
+@dataclass(frozen=True)
+class GroupPanel:
+    overview: overview.GroupOverview
+    live: GroupInfo | None
+    rows: list[overview.PartitionRow]  # after the "only partitions with lag" filter
+
+
+def _options(request) -> tuple[str, bool]:
+    range_key = request.GET.get("range", "1h")
+    return (range_key if range_key in history.RANGES else "1h"), request.GET.get("lagging") == "1"
+
+
+def _describe_live(kafka) -> tuple[dict[str, GroupInfo], str]:
+    groups = [group for group, _ in sampled_pairs(kafka)]
+    try:
+        return describe_groups(kafka, groups, timeout=LIVE_TIMEOUT), ""
+    except KafkaException as exc:
+        log.warning("describing the groups failed: %s", exc)
+        return {}, f"Kafka did not describe the groups within {LIVE_TIMEOUT:g} s: {exc}"
+
+
+def _live_context(request) -> dict:
+    kafka = settings.KAFKA
+    range_key, lagging_only = _options(request)
+    groups = overview.overviews(kafka)
+    live, live_error = _describe_live(kafka)
+    panels = [
+        GroupPanel(
+            g,
+            live.get(g.group),
+            [r for r in g.partitions if r.unread > 0] if lagging_only else g.partitions,
+        )
+        for g in groups
+    ]
+    workers = groups[0]
+    live_workers = live.get(workers.group)
+    now = timezone.now()
+    sampled_at = max((g.sampled_at for g in groups if g.sampled_at), default=None)
+    return {
+        "now": now,
+        "sampled_at": sampled_at,
+        "sampler_stale": sampled_at is None
+        or (now - sampled_at).total_seconds() > 3 * settings.SAMPLE_INTERVAL,
+        "panels": panels,
+        "live_error": live_error,
+        "lagging_only": lagging_only,
+        "range_key": range_key,
+        "sample_interval": settings.SAMPLE_INTERVAL,
+        "scaling": settings.KEDA,
+        "decision": overview.autoscaling(kafka, settings.KEDA, workers),
+        "worker_members": len(live_workers.members) if live_workers else workers.members,
+        "jobs": overview.job_rates(now),
+        "charts": history.charts(kafka, range_key, now),
+    }
+
+
+@require_GET
+def streams(request):
+    context = {
+        **admin.site.each_context(request),
+        **_live_context(request),
+        "title": "Streams",
+        "live_url": f"{reverse('dashboard:live')}?{request.GET.urlencode()}",
+        "ranges": list(history.RANGES),
+        "query": request.GET,
+    }
+    return render(request, "dashboard/streams.html", context)
+
+
+@require_GET
+def live(request):
+    """The refreshing part of the page, fetched by streams.js every few seconds."""
+    return render(request, "dashboard/_live.html", _live_context(request))
+
+
+def _verdict(verdict) -> dict:
+    return {"status": verdict.status.name, "reason": verdict.reason}
+
+
+@require_GET
+def data(request):
+    """The dashboard's figures as JSON, for scripts and tests."""
+    kafka = settings.KAFKA
+    now = timezone.now()
+    groups = overview.overviews(kafka)
+    decision = overview.autoscaling(kafka, settings.KEDA, groups[0])
+    jobs = overview.job_rates(now)
+    return JsonResponse(
+        {
+            "groups": [
+                {
+                    "group": g.group,
+                    "topic": g.topic,
+                    "sampled_at": g.sampled_at,
+                    "state": g.state,
+                    "members": g.members,
+                    "total_lag": g.total_lag,
+                    "health": _verdict(g.health),
+                    "produced_per_s": g.produced_per_s,
+                    "consumed_per_s": g.consumed_per_s,
+                    "partitions": [
+                        {
+                            "partition": r.offsets.partition,
+                            "log_end": r.offsets.log_end,
+                            "committed": r.offsets.committed,
+                            "lag": r.offsets.lag,
+                            "unread": r.unread,
+                            "last_commit_age_s": (now - r.moved_at).total_seconds()
+                            if r.moved_at
+                            else None,
+                            "owner": r.owner,
+                            "health": _verdict(r.health),
+                        }
+                        for r in g.partitions
+                    ],
+                }
+                for g in groups
+            ],
+            "autoscaling": {
+                "desired_replicas": decision.desired,
+                "total_lag": decision.total_lag,
+                "metric": decision.metric,
+                "active": decision.active,
+                "formula": decision.formula,
+            },
+            "jobs": {
+                "done_per_min": jobs.done_per_min,
+                "failed_per_min": jobs.failed_per_min,
+                "claps_per_s": jobs.claps_per_s,
+            },
+        }
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def dead_letters(request):
+    kafka = settings.KAFKA
+    if request.method == "POST":
+        _handle_dead_letter(request)
+        return redirect("dashboard:dead_letters")
+    letters, error = [], ""
+    try:
+        letters = deadletters.recent(kafka)
+    except KafkaException as exc:
+        error = f"Kafka did not answer: {exc}"
+    handled = {
+        (a.partition, a.offset): a
+        for a in DeadLetterAction.objects.filter(topic=kafka.topics.dlq).select_related("by")
+    }
+    context = {
+        **admin.site.each_context(request),
+        "title": "Dead letters",
+        "topic": kafka.topics.dlq,
+        "letters": [(letter, handled.get((letter.partition, letter.offset))) for letter in letters],
+        "error": error,
+    }
+    return render(request, "dashboard/dead_letters.html", context)
+
+
+def _handle_dead_letter(request) -> None:
+    try:
+        partition, offset = int(request.POST["partition"]), int(request.POST["offset"])
+        action = DeadLetterAction.Action(request.POST["action"])
+    except (KeyError, ValueError):
+        messages.error(request, "Unknown dead letter or action.")
+        return
+    try:
+        services.dead_letter_handle(
+            user=request.user, partition=partition, offset=offset, action=action
+        )
+    except (services.AlreadyHandled, services.NoSuchLetter, deadletters.RequeueError) as exc:
+        messages.error(request, str(exc))
+    except KafkaException as exc:
+        messages.error(request, f"Kafka did not answer: {exc}")
+    else:
+        done = "requeued" if action == DeadLetterAction.Action.REQUEUE else "discarded"
+        messages.success(request, f"Dead letter {partition}@{offset} {done}.")
