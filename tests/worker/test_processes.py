@@ -3,16 +3,20 @@
 import signal
 import time
 from collections import Counter
+from urllib.request import urlopen
 
 import pytest
 
+from streams.broker import free_port
 from streams.messages import DONE, PROGRESS, RUNNING
 from tests.worker.conftest import group_members, job, produce, wait_until
+from worker.liveness import check
 
 pytestmark = pytest.mark.kafka
 
 
-def test_two_workers_do_every_job_exactly_once(config, outputs, processes):
+@pytest.mark.parametrize("protocol", ["consumer", "classic"])
+def test_two_workers_do_every_job_exactly_once(config, outputs, processes, tmp_path, protocol):
     jobs = [job(claps=1 + i % 3) for i in range(200)]
     produce(config, *jobs)
     wanted = {j.id for j in jobs}
@@ -24,14 +28,27 @@ def test_two_workers_do_every_job_exactly_once(config, outputs, processes):
 
         return enough
 
-    processes.start("w1", CLAP_WORK_MS="10")
+    def running_on(worker):
+        def seen():
+            outputs.poll()
+            return any(e.worker == worker for e in outputs.events if e.type == RUNNING)
+
+        return seen
+
+    port, alive = free_port(), tmp_path / "w1.alive"
+    common = {"CLAP_WORK_MS": "15", "WORKER_GROUP_PROTOCOL": protocol}
+    processes.start("w1", WORKER_METRICS_PORT=str(port), WORKER_HEARTBEAT_FILE=str(alive), **common)
     wait_until(done(10), 20, "the first worker under way")
-    processes.start("w2", CLAP_WORK_MS="10")  # joins mid-way: partitions move over
+    processes.start("w2", WORKER_CONCURRENCY="2", **common)  # joins mid-way
+    wait_until(running_on("w2"), 20, "partitions moving to the second worker")
+    assert check(alive, max_age=5)[0]
+    metrics = urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    assert "clapstream_worker_jobs_done_total" in metrics
     wait_until(done(200), 45, "200 jobs done")
+
     outputs.poll(0.5)
     done = Counter(e.job for e in outputs.events if e.type == DONE)
     assert set(done) == wanted and set(done.values()) == {1}
-    assert {e.worker for e in outputs.events if e.type == DONE} == {"w1", "w2"}
     assert not outputs.dead_letters
 
 
