@@ -64,3 +64,5 @@ def test_lag_piles_up_without_workers_and_drains_with_one(
     assert _metric(metrics, "clapstream_consumergroup_lag_total", group=group) == 0
     page = admin_client.get(reverse("dashboard:live")).content.decode()
     assert re.search(r"<td>worker-1[^<]*</td>", page), "the live worker is listed as a member"
+    lagging = admin_client.get(reverse("dashboard:live"), {"range": "24h", "lagging": "1"})
+    assert "No partition has lag." in lagging.content.decode()

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 
 from streams.throughput import last_per_bucket, max_per_bucket, rates
 from webapp.dashboard.charts import Series, line_chart
@@ -11,6 +12,8 @@ from webapp.dashboard.models import GroupSample
 from webapp.dashboard.sampler import sampled_pairs
 
 RANGES = {"1h": timedelta(hours=1), "24h": timedelta(hours=24)}
+# A day of samples takes a while to read, and its buckets are minutes wide anyway.
+REDRAW_AFTER = {"1h": 0, "24h": 60}  # seconds a drawing is reused
 POINTS = 240  # per series: enough for the chart's width, few enough to draw every 5 s
 
 
@@ -27,8 +30,17 @@ def _rows(group: str, topic: str, since: datetime) -> list[tuple[float, int, int
 
 
 def charts(kafka, range_key: str, now: datetime) -> Charts:
+    pairs = sampled_pairs(kafka)
+    return cache.get_or_set(
+        f"dashboard-charts-{range_key}-" + "-".join(group for group, _ in pairs),
+        lambda: _draw(pairs, range_key, now),
+        timeout=REDRAW_AFTER[range_key],
+    )
+
+
+def _draw(pairs: list[tuple[str, str]], range_key: str, now: datetime) -> Charts:
     since = now - RANGES[range_key]
-    rows = {(group, topic): _rows(group, topic, since) for group, topic in sampled_pairs(kafka)}
+    rows = {(group, topic): _rows(group, topic, since) for group, topic in pairs}
     # A young system fills the width with the history it has.
     start = min((r[0][0] for r in rows.values() if r), default=since.timestamp())
     end = now.timestamp()
