@@ -37,14 +37,18 @@ class Sampler:
         self._last: dict[tuple[str, str, int], PartitionSample] | None = None
 
     def _previous(self, group: str, topic: str, partition: int) -> PartitionSample | None:
-        if self._last is None:  # first step of this process: continue from the database
-            self._last = {}
-            for group_, topic_ in sampled_pairs(self.kafka):
-                latest = GroupSample.objects.filter(group=group_, topic=topic_).order_by("-at")
-                at = latest.values_list("at", flat=True).first()
-                for row in PartitionSample.objects.filter(group=group_, topic=topic_, at=at):
-                    self._last[(group_, topic_, row.partition)] = row
+        if self._last is None:  # first step of this process: carry on from the database
+            self._last = self._latest_stored()
         return self._last.get((group, topic, partition))
+
+    def _latest_stored(self) -> dict[tuple[str, str, int], PartitionSample]:
+        latest = {}
+        for group, topic in sampled_pairs(self.kafka):
+            samples = GroupSample.objects.filter(group=group, topic=topic).order_by("-at")
+            at = samples.values_list("at", flat=True).first()
+            for row in PartitionSample.objects.filter(group=group, topic=topic, at=at):
+                latest[(group, topic, row.partition)] = row
+        return latest
 
     def _describe(self) -> dict[str, GroupInfo]:
         groups = [group for group, _ in sampled_pairs(self.kafka)]

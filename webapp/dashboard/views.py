@@ -85,7 +85,6 @@ def streams(request):
         "title": "Streams",
         "live_url": f"{reverse('dashboard:live')}?{request.GET.urlencode()}",
         "ranges": list(history.RANGES),
-        "query": request.GET,
     }
     return render(request, "dashboard/streams.html", context)
 
