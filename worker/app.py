@@ -76,7 +76,7 @@ class Worker:
             self.performer.handle,
             self._on_crash,
             settings.backlog_seconds,
-            first_guess=max(0.001, settings.clap_work_ms / 1000),  # a job has 1 clap or more
+            first_guess=max(0.001, settings.clap_work_ms / 1000),  # a job is one clap or more
         )
         self.control = ControlReader(kafka, self.cancelled, settings.worker_id)
         self.heartbeat = Heartbeat(settings.heartbeat_file)
@@ -134,6 +134,12 @@ class Worker:
             log.error("%d records were not delivered before shutdown", unsent)
         self.store_finished()
         self.consumer.close()  # commits the stored offsets and leaves the group at once
+        if self.settings.instance_id:
+            log.info(
+                "static member %s: the group keeps its partitions until it comes back "
+                "or its session times out",
+                self.settings.instance_id,
+            )
         self.control.stop()
         log.info("worker %s stopped (exit code %d)", self.settings.worker_id, self.exit_code)
         return self.exit_code

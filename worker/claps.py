@@ -72,26 +72,21 @@ class Performer:
         started = time.monotonic()
         report = self.reporter.pickup(ticket, job)
         if job.id in self.cancelled:
-            log.info("job %s was cancelled before it started", job.id)
-            report.cancelled(done=0)
-            self.metrics.jobs_cancelled.inc()
-            return CANCELLED
+            return self._cancelled(report, job, done=0)
         report.running()
         for n in range(1, job.claps + 1):
+            if job.id in self.cancelled:
+                return self._cancelled(report, job, done=n - 1)
             if ticket.stopped:
                 log.info("job %s stopped before clap %d; left for redelivery", job.id, n)
                 return INTERRUPTED
-            if job.id in self.cancelled:
-                log.info("job %s cancelled after %d of %d claps", job.id, n - 1, job.claps)
-                report.cancelled(done=n - 1)
-                self.metrics.jobs_cancelled.inc()
-                return CANCELLED
             try:
-                error, attempts = self.clap(ticket, job, n)
+                error = self.clap(ticket, job, n)
             except Interrupted:
                 log.info("job %s stopped while retrying clap %d; left for redelivery", job.id, n)
                 return INTERRUPTED
             if error is not None:
+                attempts = self.settings.max_attempts
                 reason = f"clap {n} of {job.claps} failed {attempts} times: {error}"
                 log.warning("job %s failed: %s", job.id, reason)
                 report.failed(reason, done=n - 1, attempts=attempts)
@@ -107,13 +102,20 @@ class Performer:
         log.debug("job %s done: %d claps in %.2f s", job.id, job.claps, elapsed)
         return DONE
 
-    def clap(self, ticket: Ticket, job: JobRequest, n: int) -> tuple[str | None, int]:
-        """Perform clap n, retrying; return (None, attempts) or (last error, attempts)."""
+    def _cancelled(self, report, job: JobRequest, done: int) -> str:
+        log.info("job %s cancelled after %d of %d claps", job.id, done, job.claps)
+        report.cancelled(done=done)
+        self.metrics.jobs_cancelled.inc()
+        return CANCELLED
+
+    def clap(self, ticket: Ticket, job: JobRequest, n: int) -> str | None:
+        """Perform clap n, retrying with backoff; None, or the last error if every
+        attempt failed. Raises Interrupted if the job must stop while it waits."""
         attempts = self.settings.max_attempts
         for attempt in range(1, attempts + 1):
             try:
                 self.work(job, n)
-                return None, attempt
+                return None
             except Exception as exc:  # noqa: BLE001 - any failure of a clap is retried, then reported
                 error = f"{type(exc).__name__}: {exc}"
             if attempt < attempts:
@@ -129,7 +131,7 @@ class Performer:
                 )
                 if ticket.lease.ended.wait(delay):
                     raise Interrupted
-        return error, attempts
+        return error
 
     def work(self, job: JobRequest, n: int) -> None:
         """One clap's unit of work."""

@@ -21,6 +21,7 @@ NAMES = [
     "WORKER_HEARTBEAT_FILE",
     "WORKER_LIVENESS_SECONDS",
     "WORKER_METRICS_PORT",
+    "LOG_LEVEL",
 ]
 
 
@@ -46,7 +47,9 @@ def test_values_from_the_environment(env):
     env.setenv("WORKER_GROUP_PROTOCOL", "Classic")
     env.setenv("WORKER_CONCURRENCY", "4")
     env.setenv("CLAP_WORK_MS", "0")
+    env.setenv("LOG_LEVEL", "debug")
     s = WorkerSettings.from_env()
+    assert s.log_level == "DEBUG"
     assert (s.worker_id, s.instance_id, s.group_protocol) == ("w-7", "clap-worker-0", "classic")
     assert (s.concurrency, s.clap_work_ms) == (4, 0)
 
@@ -55,6 +58,7 @@ def test_values_from_the_environment(env):
     ("name", "value", "message"),
     [
         ("WORKER_GROUP_PROTOCOL", "eager", "is not one of consumer, classic"),
+        ("LOG_LEVEL", "LOUD", "is not one of DEBUG, INFO, WARNING, ERROR"),
         ("WORKER_CONCURRENCY", "0", "below the minimum"),
         ("CLAP_WORK_MS", "fast", "not an integer"),
         ("MAX_ATTEMPTS", "0", "below the minimum"),
