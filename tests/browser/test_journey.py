@@ -18,6 +18,15 @@ def console_errors(page) -> list[str]:
     return errors
 
 
+def submit(page, claps: int, note: str = "") -> str:
+    """Fill in and send the home page's form; returns the job page's URL."""
+    page.get_by_label("Number of claps").fill(str(claps))
+    page.get_by_label("Note (optional)").fill(note)
+    page.get_by_role("button", name="Clap!").click()
+    page.wait_for_url(re.compile(r"/claps/[0-9a-f-]{36}/$"))
+    return page.url
+
+
 def test_submit_watch_and_hear_the_applause(stack, browser, artifacts):
     from playwright.sync_api import expect
 
@@ -33,11 +42,7 @@ def test_submit_watch_and_hear_the_applause(stack, browser, artifacts):
     page.goto(f"{base}/")
     expect(page.get_by_role("heading", name="Your recent claps")).to_be_visible()
     page.screenshot(path=artifacts / "home.png", full_page=True)
-    page.get_by_label("Number of claps").fill("5")
-    page.get_by_label("Note (optional)").fill("bravo, browser")
-    page.get_by_role("button", name="Clap!").click()
-    page.wait_for_url(re.compile(r"/claps/[0-9a-f-]{36}/$"))
-    job_url = page.url
+    job_url = submit(page, 5, "bravo, browser")
     page.evaluate("window.sameDocument = true")
 
     # The bar moves with no reload: some claps done, not all.
@@ -81,3 +86,66 @@ def test_submit_watch_and_hear_the_applause(stack, browser, artifacts):
 
     assert errors == []
     visitor.close()
+
+
+# Stands in for a network where WebSockets never get through: every attempt fails.
+FAILING_SOCKETS = """
+window.WebSocket = class extends EventTarget {
+  constructor() {
+    super();
+    setTimeout(() => this.dispatchEvent(new CloseEvent("close", { code: 1006 })), 10);
+  }
+};
+"""
+
+
+def test_a_dropped_socket_reconnects_and_a_blocked_one_falls_back_to_polling(stack, browser):
+    from playwright.sync_api import expect
+
+    stack.recorder()
+    stack.worker("worker-1", CLAP_WORK_MS="250")
+    base = start_web(stack)
+
+    dropping = browser.new_context()
+    dropping.set_default_timeout(30_000)
+    connections = []
+
+    def drop_at_first_progress(ws):
+        connections.append(ws)
+        server = ws.connect_to_server()
+        first = len(connections) == 1
+
+        def forward(message):
+            ws.send(message)
+            if first and '"type":"progress"' in message.replace(" ", ""):
+                ws.close(code=1012)
+
+        server.on_message(forward)
+
+    dropping.route_web_socket(re.compile(r"/ws/claps/"), drop_at_first_progress)
+    page = dropping.new_page()
+    errors = console_errors(page)
+    page.goto(f"{base}/")
+    submit(page, 6)
+
+    blocked = browser.new_context()
+    blocked.set_default_timeout(30_000)
+    blocked.add_init_script(FAILING_SOCKETS)
+    polling = blocked.new_page()
+    polling_errors = console_errors(polling)
+    polls = []
+    polling.on("request", lambda r: polls.append(r.url) if "/api/claps/" in r.url else None)
+    polling.goto(f"{base}/")
+    polling_url = submit(polling, 3)
+
+    for p in (page, polling):
+        expect(p.get_by_role("heading", name="Applause!")).to_be_visible()
+        p.wait_for_function("() => document.querySelector('audio').duration > 0")
+    assert len(connections) == 2, "one reconnect after the drop"
+    job_api = polling_url.replace(base, f"{base}/api")
+    assert polls and set(polls) <= {job_api, f"{job_api}applause.wav/"}
+    expect(page.locator("[data-ref=progress-text]")).to_have_text("6/6 claps (100%)")
+    expect(polling.locator("[data-ref=progress-text]")).to_have_text("3/3 claps (100%)")
+    assert errors == [] and polling_errors == []
+    dropping.close()
+    blocked.close()
