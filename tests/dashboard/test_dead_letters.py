@@ -82,11 +82,10 @@ def test_requeue_and_discard_each_letter_once(admin_client, admin_user, isolated
 
 
 def test_a_letter_that_is_not_there_is_refused(admin_client, isolated_kafka):
+    _letters(isolated_kafka, "poison")
     url = reverse("dashboard:dead_letters")
     response = admin_client.post(
         url, {"partition": 0, "offset": 7, "action": "discard"}, follow=True
     )
-    assert "no dead letter at" in response.content.decode().lower(), response.content.decode()[
-        response.content.decode().find("messagelist") :
-    ][:300]
+    assert "no dead letter at" in response.content.decode().lower()
     assert not DeadLetterAction.objects.exists()
