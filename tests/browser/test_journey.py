@@ -31,7 +31,6 @@ def test_submit_watch_and_hear_the_applause(stack, browser, artifacts):
     from playwright.sync_api import expect
 
     stack.recorder()
-    stack.worker("worker-2", CLAP_WORK_MS="250")
     base = start_web(stack)
 
     visitor = browser.new_context(viewport=PHONE)
@@ -44,6 +43,9 @@ def test_submit_watch_and_hear_the_applause(stack, browser, artifacts):
     page.screenshot(path=artifacts / "home.png", full_page=True)
     job_url = submit(page, 5, "bravo, browser")
     page.evaluate("window.sameDocument = true")
+    log = page.locator("[data-ref=log]")
+    expect(log).to_contain_text(re.compile(r"in line: 1st on partition \d"))
+    stack.worker("worker-2", CLAP_WORK_MS="250")
 
     # The bar moves with no reload: some claps done, not all.
     page.wait_for_function(
@@ -57,7 +59,6 @@ def test_submit_watch_and_hear_the_applause(stack, browser, artifacts):
     expect(applause).to_be_visible()
     assert page.evaluate("window.sameDocument") is True
     expect(page.locator("[data-ref=progress-text]")).to_have_text("5/5 claps (100%)")
-    log = page.locator("[data-ref=log]")
     expect(log).to_contain_text("worker-2 picked up your job")
     expect(log).to_contain_text("done: 5 claps")
     expect(page.locator(".note")).to_have_text("bravo, browser")
