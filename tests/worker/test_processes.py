@@ -109,3 +109,29 @@ def test_sigterm_stops_promptly_leaves_the_group_and_the_job_is_redelivered(
     runs = [e for e in outputs.of(long.id) if e.type == RUNNING]
     assert [e.worker for e in runs] == ["stopping", "successor"]
     assert runs[0].offset == runs[1].offset  # not stored, so delivered again
+
+
+def test_a_static_member_keeps_its_place_across_a_restart(config, outputs, processes):
+    first, second = job(claps=1), job(claps=1)
+
+    def done(j):
+        def seen():
+            outputs.poll()
+            return outputs.final(j.id)
+
+        return seen
+
+    worker = processes.start("pod-a", WORKER_INSTANCE_ID="pod-a")
+    produce(config, first)
+    wait_until(done(first), 20, "the first job")
+    [member] = group_members(config)
+    assert member.group_instance_id == "pod-a"
+
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(10) == 0
+    # A static member does not leave on shutdown: its partitions wait for it.
+    assert [m.group_instance_id for m in group_members(config)] == ["pod-a"]
+
+    processes.start("pod-a-again", WORKER_INSTANCE_ID="pod-a")
+    produce(config, second)
+    assert wait_until(done(second), 20, "a job after the restart").worker == "pod-a-again"
