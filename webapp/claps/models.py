@@ -45,6 +45,8 @@ class ClapJob(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
+            # Throughput figures and /metrics count recently finished jobs by status.
+            models.Index(fields=["status", "finished_at"], name="claps_finished_idx"),
             models.Index(
                 fields=["created_at"],
                 condition=models.Q(published_at__isnull=True),

@@ -5,6 +5,7 @@ directly and the command only adds the loop and signal handling.
 """
 
 import logging
+import socket
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -24,7 +25,13 @@ class Recorder:
     def __init__(self, kafka=None, *, batch_size: int = 500, publisher: Publisher | None = None):
         self.kafka = kafka or settings.KAFKA
         self.batch_size = batch_size
-        self.consumer = Consumer(self.kafka.consumer(self.kafka.recorder_group, logger=log))
+        self.consumer = Consumer(
+            self.kafka.consumer(
+                self.kafka.recorder_group,
+                logger=log,
+                **{"client.id": f"recorder@{socket.gethostname()}"},
+            )
+        )
         self.consumer.subscribe([self.kafka.topics.events])
         self.publisher = publisher or Publisher(self.kafka)
         self.db_failures = 0
