@@ -52,6 +52,8 @@ class ClapJobConsumer(AsyncJsonWebsocketConsumer):
             await self.accept()
             await self.close(code=refusal)
             return
+        _open_per_session[self.session_key] += 1  # before any await: the cap holds
+        self.counted = True
         relay = start_relay()
         try:
             await asyncio.wait_for(relay.ready.wait(), RELAY_WAIT)
@@ -62,8 +64,6 @@ class ClapJobConsumer(AsyncJsonWebsocketConsumer):
         self.group = group_of(self.job_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        _open_per_session[self.session_key] += 1
-        self.counted = True
         snapshot = await self._snapshot()
         self.partition, self.offset = snapshot["partition"], snapshot["offset"]
         await self._deliver(snapshot)
