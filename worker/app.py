@@ -164,7 +164,9 @@ class Worker:
             msg = self.consumer.poll(self.POLL_SECONDS)
         self.producer.poll(0)
         took = msg is not None and self.take(msg)
-        if self.consumer.memberid():
+        if not self.shutdown:
+            # Losing the membership for good (max.poll.interval exceeded, a fatal error)
+            # ends the loop, so a loop that still beats is a member or rejoining.
             self.heartbeat.beat()
         return took
 

@@ -38,3 +38,15 @@ def test_transient_errors_are_only_logged(worker, caplog):
     worker._on_client_error(KafkaError(KafkaError._ALL_BROKERS_DOWN))
     assert (worker.shutdown, worker.exit_code) == (False, 0)
     assert "UNKNOWN_TOPIC_OR_PART" in caplog.text
+
+
+def test_the_loop_beats_only_while_healthy(worker):
+    alive = worker.settings.heartbeat_file
+    worker.step()
+    assert alive.exists()
+
+    alive.unlink()
+    worker.heartbeat.every = 0
+    worker.fail("lost the group")
+    worker.step()
+    assert not alive.exists()
