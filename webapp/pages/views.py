@@ -9,12 +9,12 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from webapp.claps import selectors, services
-from webapp.claps.api.serializers import ClapJobSerializer
 from webapp.claps.api.throttling import SubmitThrottle
 from webapp.claps.models import ClapJob
 from webapp.claps.owners import known_owner_of, owner_of
 from webapp.claps.publisher import PublishError
 from webapp.pages.forms import ClapForm
+from webapp.realtime.events import snapshot_of
 
 RECENT_JOBS = 10
 
@@ -42,7 +42,7 @@ def job_page(request, pk):
     job = _own_job(request, pk)
     context = {
         "job": job,
-        "snapshot": {"seq": job.last_seq, **ClapJobSerializer(job).data},
+        "snapshot": snapshot_of(job),  # what the socket sends first, for the script
         "percent": job.done * 100 // job.claps,
         "api_url": reverse("clap-detail", kwargs={"pk": job.id}),
         "again_url": f"{reverse('home')}?{urlencode({'claps': job.claps, 'note': job.note})}",
