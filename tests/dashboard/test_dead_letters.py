@@ -7,6 +7,8 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 from django.urls import reverse
 
 from streams import messages
+from webapp.claps.models import ClapJob, Status
+from webapp.claps.publisher import publisher
 from webapp.dashboard.models import DeadLetterAction
 
 pytestmark = [pytest.mark.kafka, pytest.mark.django_db]
@@ -89,3 +91,27 @@ def test_a_letter_that_is_not_there_is_refused(admin_client, isolated_kafka):
     )
     assert "no dead letter at" in response.content.decode().lower()
     assert not DeadLetterAction.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_requeuing_a_failed_job_retries_it_as_a_new_job(admin_client, isolated_kafka):
+    failed = ClapJob.objects.create(owner="anon:o", claps=3, note="again", status=Status.FAILED)
+    producer = Producer(isolated_kafka.producer())
+    producer.produce(
+        isolated_kafka.topics.dlq,
+        key=str(failed.id),
+        value=failed.to_message().encode(),
+        headers=[(messages.DLQ_ERROR, "retries exhausted")],
+    )
+    assert producer.flush(10) == 0
+    url = reverse("dashboard:dead_letters")
+    admin_client.post(url, {"partition": 0, "offset": 0, "action": "requeue"})
+
+    handled = DeadLetterAction.objects.get(offset=0)
+    retry = ClapJob.objects.get(id=handled.resubmitted_as)
+    assert (retry.owner, retry.claps, retry.note) == ("anon:o", 3, "again")
+    assert retry.id != failed.id
+    assert publisher().flush(10) == 0
+    published = dict(_jobs_topic(isolated_kafka))
+    assert list(published) == [str(retry.id)]
+    assert f"as job <code>{retry.id}</code>" in admin_client.get(url).content.decode()

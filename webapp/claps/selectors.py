@@ -1,8 +1,10 @@
 """Reads of the web site."""
 
+import uuid
+
 from django.db.models import QuerySet
 
-from webapp.claps.models import ClapJob
+from webapp.claps.models import ClapJob, Status
 
 
 def jobs_of(owner: str) -> QuerySet[ClapJob]:
@@ -12,3 +14,12 @@ def jobs_of(owner: str) -> QuerySet[ClapJob]:
 def job_of(owner: str, job_id) -> ClapJob | None:
     """The owner's job, or None: another owner's job is indistinguishable from none."""
     return jobs_of(owner).filter(id=job_id).first()
+
+
+def failed_job(job_id: str) -> ClapJob | None:
+    """The failed job with this id (any owner: for operators), or None."""
+    try:
+        key = uuid.UUID(job_id)
+    except ValueError:
+        return None
+    return ClapJob.objects.filter(id=key, status=Status.FAILED).first()

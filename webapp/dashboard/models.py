@@ -69,6 +69,9 @@ class DeadLetterAction(models.Model):
     offset = models.BigIntegerField()
     key = models.CharField(max_length=255, blank=True, help_text="The letter's key: the job id.")
     action = models.CharField(max_length=10, choices=Action)
+    resubmitted_as = models.UUIDField(
+        null=True, blank=True, help_text="The new job a requeued failed job became."
+    )
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from webapp.claps import selectors
+from webapp.claps.services import clap_retry
 from webapp.dashboard import deadletters
 from webapp.dashboard.models import DeadLetterAction
 
@@ -40,8 +42,20 @@ def dead_letter_handle(*, user, partition: int, offset: int, action: str) -> Dea
         ) from None
     if action == DeadLetterAction.Action.REQUEUE:
         try:
-            deadletters.requeue(kafka, letter)
+            _requeue(kafka, letter, handled)
         except deadletters.RequeueError:
             handled.delete()
             raise
     return handled
+
+
+def _requeue(kafka, letter, handled: DeadLetterAction) -> None:
+    """A job the site knows as failed is retried as a new job, since its row is final
+    and the recorder will not reopen it; anything else goes back to the jobs topic as
+    it was."""
+    failed = selectors.failed_job(letter.job_id)
+    if failed is None:
+        deadletters.requeue(kafka, letter)
+        return
+    handled.resubmitted_as = clap_retry(job=failed).id
+    handled.save(update_fields=["resubmitted_as"])
