@@ -173,7 +173,10 @@ class Worker:
     def take(self, msg: Message) -> bool:
         error = msg.error()
         if error is not None:
-            if error.code() == KafkaError._MAX_POLL_EXCEEDED or error.fatal():
+            # A fatal consumer error reaches poll() as code _FATAL with fatal() False,
+            # e.g. rejoining under a static instance id whose killed predecessor's
+            # session has not expired: the consumer is dead for good.
+            if error.code() in (KafkaError._MAX_POLL_EXCEEDED, KafkaError._FATAL) or error.fatal():
                 self.fail(f"left the consumer group: {error}")
             else:
                 log.warning("consumer: %s", error)

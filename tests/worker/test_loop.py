@@ -28,6 +28,12 @@ def test_leaving_the_group_by_exceeding_max_poll_interval_exits_non_zero(worker)
     assert (worker.shutdown, worker.exit_code) == (True, 1)
 
 
+def test_a_fatal_error_polled_from_the_consumer_exits_non_zero(worker):
+    unreleased = "The instance ID is still used by another member in the consumer group"
+    worker.take(ErrorMessage(KafkaError(KafkaError._FATAL, unreleased)))
+    assert (worker.shutdown, worker.exit_code) == (True, 1)
+
+
 def test_a_fatal_client_error_exits_non_zero(worker):
     worker._on_client_error(KafkaError(KafkaError._FENCED, "fenced", fatal=True))
     assert (worker.shutdown, worker.exit_code) == (True, 1)
