@@ -15,7 +15,7 @@ import json
 import math
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 SCHEMA_VERSION = 1
@@ -93,6 +93,12 @@ def _job_id(data: dict, name: str = "id") -> str:
         raise MalformedMessage(f"field {name!r} is not a UUID") from None
 
 
+def _fields(message) -> dict[str, Any]:
+    # Not dataclasses.asdict: it deep-copies every value, and encoding sits on the
+    # worker's hot path (a few events per job).
+    return {f.name: getattr(message, f.name) for f in fields(message)}
+
+
 def _encode(payload: dict) -> bytes:
     return json.dumps({"v": SCHEMA_VERSION, **payload}, separators=(",", ":")).encode()
 
@@ -108,7 +114,7 @@ class JobRequest:
     fail_at_clap: int | None = None  # fault injection for demos and tests: this clap raises
 
     def encode(self) -> bytes:
-        return _encode(asdict(self))
+        return _encode(_fields(self))
 
     @classmethod
     def decode(cls, raw: bytes | None) -> "JobRequest":
@@ -145,7 +151,7 @@ class JobEvent:
         return self.type in FINAL_TYPES
 
     def encode(self) -> bytes:
-        payload = {k: v for k, v in asdict(self).items() if v not in (None, "")}
+        payload = {k: v for k, v in _fields(self).items() if v not in (None, "")}
         if self.result is not None:
             payload["result"] = base64.b64encode(self.result).decode()
         return _encode(payload)
