@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
 from streams.config import KafkaConfig
+from streams.heartbeat import Heartbeat
 from worker.cancellations import CancelledJobs, ControlReader
 from worker.claps import Performer
-from worker.liveness import Heartbeat
 from worker.metrics import Metrics
 from worker.offsets import Lease, Ticket
 from worker.reporter import Reporter

@@ -17,6 +17,15 @@ def test_fresh_stale_and_missing(tmp_path):
     assert not ok and "stale" in why
 
 
+def test_beats_are_throttled(tmp_path):
+    path = tmp_path / "alive"
+    heartbeat = Heartbeat(path, every=3600)
+    heartbeat.beat()
+    os.utime(path, (0, 0))
+    heartbeat.beat()
+    assert path.stat().st_mtime == 0
+
+
 def test_the_probe_command_exit_codes(tmp_path):
     path = tmp_path / "alive"
     probe = [sys.executable, "-m", "streams.heartbeat", str(path), "--max-age", "30"]

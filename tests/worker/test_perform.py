@@ -3,6 +3,7 @@ import wave
 
 import pytest
 
+from streams.heartbeat import check
 from streams.messages import DONE, PROGRESS, RUNNING
 from tests.worker.conftest import (
     committed_offsets,
@@ -12,7 +13,6 @@ from tests.worker.conftest import (
     produce,
     wait_until,
 )
-from worker.liveness import check
 
 pytestmark = pytest.mark.kafka
 
