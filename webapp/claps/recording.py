@@ -10,7 +10,7 @@ import logging
 from collections import defaultdict
 from datetime import UTC, datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from streams import messages
 from webapp.claps.models import Applause, ClapJob, Status, Transition
@@ -100,7 +100,32 @@ def record(events: list[messages.JobEvent]) -> int:
                         applause.append(Applause(job=job, wav=event.result))
             if job.last_seq != before:
                 changed.append(job)
-        ClapJob.objects.bulk_update(changed, JOB_FIELDS)
+        _update(changed, JOB_FIELDS)
         Transition.objects.bulk_create(transitions)
         Applause.objects.bulk_create(applause, ignore_conflicts=True)
     return len(changed)
+
+
+def _update(jobs: list[ClapJob], field_names: list[str]) -> None:
+    """One parametrised UPDATE per row, sent with executemany.
+
+    Not QuerySet.bulk_update: its CASE WHEN per field costs time quadratic in the
+    batch, and it was 90 % of the recorder's time at 500 events a batch."""
+    if not jobs:
+        return
+    meta = ClapJob._meta
+    columns = [meta.get_field(name) for name in field_names]
+    quote = connection.ops.quote_name
+    # Identifiers come from the model and are quoted; every value is a parameter.
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET "  # noqa: S608
+        + ", ".join(f"{quote(c.column)} = %s" for c in columns)
+        + f" WHERE {quote(meta.pk.column)} = %s"
+    )
+    rows = [
+        [c.get_db_prep_save(getattr(job, c.attname), connection) for c in columns]
+        + [meta.pk.get_db_prep_value(job.pk, connection)]
+        for job in jobs
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
