@@ -80,7 +80,7 @@ class Relay:
                 self.loop.call_soon_threadsafe(self.ready.set)
                 log.info("relaying %s (%d partitions)", self.topic, len(self._partitions))
             while not self._stopping.is_set():
-                self._step(consumer)
+                self._guarded_step(consumer)
         except RuntimeError:  # the event loop closed under us: the server is gone
             log.info("relay stopped: its event loop is closed")
         finally:
@@ -131,6 +131,16 @@ class Relay:
             )
             self._partitions |= added
             log.info("relay follows new partitions %s of %s", sorted(added), self.topic)
+
+    def _guarded_step(self, consumer: Consumer) -> None:
+        """One step; a surprise in one batch must not end live updates for the process."""
+        try:
+            self._step(consumer)
+        except RuntimeError:
+            raise
+        except Exception:  # logged in full; the relay carries on
+            log.exception("relay step failed; carrying on")
+            self._stopping.wait(1.0)
 
     def _step(self, consumer: Consumer) -> None:
         if time.monotonic() >= self._next_partition_check:
