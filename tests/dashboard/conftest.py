@@ -19,8 +19,9 @@ def sampler(isolated_kafka):  # noqa: F811 - the fixture imported above
     s.close()
 
 
-def produce_jobs(config, count: int) -> dict[int, int]:
-    """Put `count` one-clap jobs on the jobs topic; returns messages per partition."""
+def produce_jobs(config, count: int, partition: int | None = None) -> dict[int, int]:
+    """Put `count` one-clap jobs on the jobs topic (by key, or all on `partition`);
+    returns messages per partition."""
     per_partition: dict[int, int] = {}
 
     def delivered(err, msg):
@@ -30,7 +31,10 @@ def produce_jobs(config, count: int) -> dict[int, int]:
     producer = Producer(config.producer())
     for _ in range(count):
         job = messages.JobRequest(id=str(uuid.uuid4()), claps=1, submitted_at=messages.now())
-        producer.produce(config.topics.jobs, key=job.id, value=job.encode(), on_delivery=delivered)
+        where = {} if partition is None else {"partition": partition}
+        producer.produce(
+            config.topics.jobs, key=job.id, value=job.encode(), on_delivery=delivered, **where
+        )
     assert producer.flush(10) == 0
     return per_partition
 

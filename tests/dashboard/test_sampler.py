@@ -32,8 +32,8 @@ def test_commit_age_and_retention(isolated_kafka, sampler):
     assert _latest(group, 0).moved_at is None  # not seen moving yet
     assert _latest(group, 2).committed is None
 
-    waiting = produce_jobs(config, 8)
-    commit(config, group, {0: waiting.get(0, 0)})
+    waiting = produce_jobs(config, 8, partition=0)
+    commit(config, group, {0: waiting[0]})
     assert sampler.sample_step()
     moved = _latest(group, 0)
     assert moved.moved_at == moved.at
