@@ -15,11 +15,24 @@ from webapp.claps.models import ClapJob
 from webapp.ops.bench.pipeline import Pipeline, bare_loop, wait_until
 from webapp.ops.bench.redis_server import RedisMissing, redis_server
 from webapp.ops.bench.stats import table
+from webapp.ops.bench.workers_only import Workers, same_work_loop
 from webapp.ops.loadgen.clients import SUBMIT_PATH
 
 
 def _ms(latency: dict, key: str) -> str:
     return f"{1000 * latency[key]:,.0f} ms"
+
+
+def _pct(fraction: float) -> str:
+    return f"{100 * fraction:.1f} %" if fraction < 0.1 else f"{100 * fraction:.0f} %"
+
+
+def _incomplete(summary: dict) -> str:
+    """What kept a latency run from finishing every job, in words ("" if nothing)."""
+    if summary["done"] == summary["sent"]:
+        return ""
+    errors = ", ".join(f"{k} {v}" for k, v in summary["errors"].items())
+    return f"{summary['done']} of {summary['sent']} done ({errors or 'not finished'})"
 
 
 def _drained(kafka) -> bool:
@@ -62,57 +75,77 @@ class Command(BaseCommand):
     def _measure(self, base, redis_url: str, counts: list[int], o: dict) -> str:
         # Imported here: the Celery app configures Django for its workers on import.
         from webapp.ops.bench.celery_workers import CeleryWorkers
-        from webapp.ops.bench.site import BenchSite
-        from webapp.ops.bench.urls import CELERY_SUBMIT_PATH
 
         jobs, say = o["jobs"], self.stdout.write
-        say(f"bare loop, {jobs} messages...")
-        ceiling = bare_loop(base, jobs)
-        clap, celery = {}, {}
+        bare = {counts[0]: bare_loop(base, jobs)}
+        say(f"bare loop, {jobs} messages: {bare[counts[0]]:,.0f}/s")
+        same = {counts[0]: same_work_loop(base, jobs)}
+        say(f"same work in a bare loop, {jobs} jobs: {same[counts[0]]:,.0f}/s")
+        alone, pipe, celery = {}, {}, {}
         for n in counts:
-            say(f"clapstream, {n} worker(s), {jobs} jobs...")
+            with Workers(base, n) as workers:
+                alone[n] = workers.throughput(jobs)
+            say(f"clapstream workers alone, {n}, {jobs} jobs: {alone[n]:,.0f}/s")
             with Pipeline(base, n) as pipeline:
-                clap[n] = pipeline.throughput(jobs)
+                pipe[n] = pipeline.throughput(jobs)
                 pipeline.forget_jobs()
-            say(f"celery, {n} worker(s), {jobs} tasks...")
+            say(f"clapstream pipeline, {n} worker(s), {jobs} jobs: {pipe[n]:,.0f}/s")
             with CeleryWorkers(redis_url, n) as workers:
                 celery[n] = workers.throughput(jobs)
-
-        with BenchSite(base, redis_url) as site:
-            say(f"submissions, {o['posts']} to each view...")
-            posts_kafka = site.submissions(SUBMIT_PATH, o["posts"])
-            posts_celery = site.submissions(CELERY_SUBMIT_PATH, o["posts"])
-            redis.Redis.from_url(redis_url).flushdb()  # those Celery jobs are not run
-            say(f"end to end at {o['rate']:g}/s for {o['seconds']:g} s, each system...")
-            started = site.start_clapstream(workers=1)
-            wait_until(lambda: _drained(site.kafka), 300, "the submissions' jobs")
-            lat_ws = site.latency(SUBMIT_PATH, o["rate"], o["seconds"], sockets=True)
-            lat_db = site.latency(SUBMIT_PATH, o["rate"], o["seconds"])
-            site.group.stop_all(timeout=30, names=started)
-            with CeleryWorkers(redis_url, 1, env=site.env):
-                lat_celery = site.latency(CELERY_SUBMIT_PATH, o["rate"], o["seconds"])
+            say(f"celery, {n} worker(s), {jobs} tasks: {celery[n]:,.0f}/s")
+        posts, latency = self._web(base, redis_url, o)
 
         rate = f"@{o['rate']:g}/s"
-        headers = ["system", *[f"jobs/s, {n} worker(s)" for n in counts], "of bare loop"]
-        headers += ["POST/s", f"p50 {rate}", f"p99 {rate}"]
+        headers = ["system", *[f"jobs/s, {n} worker(s)" for n in counts]]
+        headers += ["of bare loop", "of same-work loop", "POST/s", f"p50 {rate}", f"p99 {rate}"]
+
+        def share(rates, ceiling) -> str:
+            return " / ".join(_pct(rates[n] / ceiling[counts[0]]) for n in counts if n in rates)
 
         def row(name, rates=None, posts=None, latency=None) -> list[str]:
-            cells = [name]
-            cells += [f"{rates[n]:,.0f}" if rates and n in rates else "" for n in counts]
-            share = [f"{100 * rates[n] / ceiling:.0f} %" for n in counts if rates and n in rates]
-            cells.append(" / ".join(share))
-            cells.append(f"{posts:,.0f}" if posts else "")
-            cells += [_ms(latency, p) if latency else "" for p in ("p50", "p99")]
-            return cells
+            rates = rates or {}
+            cells = [name, *[f"{rates[n]:,.0f}" if n in rates else "" for n in counts]]
+            cells += [share(rates, bare), share(rates, same), f"{posts:,.0f}" if posts else ""]
+            return cells + [_ms(latency, p) if latency else "" for p in ("p50", "p99")]
 
-        ratio = ["Clapstream / Celery", *[f"{clap[n] / celery[n]:.1f} x" for n in counts], ""]
+        def ratio(name, ours, theirs, posts="") -> list[str]:
+            return [name, *[f"{ours[n] / theirs[n]:.1f} x" for n in counts], "", "", posts, "", ""]
+
         return table(
             headers,
             [
-                row("bare confluent-kafka loop", {counts[0]: ceiling}),
-                row("Clapstream (Kafka), done in the database", clap, posts_kafka, lat_db),
-                row("Clapstream (Kafka), `done` over the WebSocket", latency=lat_ws),
-                row("Celery 5 on Redis, done in the database", celery, posts_celery, lat_celery),
-                [*ratio, f"{posts_kafka / posts_celery:.1f} x", "", ""],
+                row("bare confluent-kafka loop (no work, 1 tiny event)", bare),
+                row("the worker's work in a bare loop (3 events, WAV)", same),
+                row("Clapstream workers alone (done event in Kafka)", alone),
+                row("Clapstream pipeline (done in the database)", pipe, *posts[:1], latency["db"]),
+                row("Clapstream, `done` over the WebSocket", latency=latency["ws"]),
+                row("Celery 5 on Redis (result in Redis)", celery, *posts[1:], latency["celery"]),
+                ratio("Clapstream workers / Celery", alone, celery),
+                ratio("Clapstream pipeline / Celery", pipe, celery, f"{posts[0] / posts[1]:.1f} x"),
             ],
         )
+
+    def _web(self, base, redis_url: str, o: dict) -> tuple[list[float], dict[str, dict]]:
+        """Submissions/s of each view, then end-to-end latency of each system."""
+        from webapp.ops.bench.celery_workers import CeleryWorkers
+        from webapp.ops.bench.site import BenchSite
+        from webapp.ops.bench.urls import CELERY_SUBMIT_PATH
+
+        say, rate, seconds = self.stdout.write, o["rate"], o["seconds"]
+        with BenchSite(base, redis_url) as site:
+            posts = [
+                site.submissions(path, o["posts"]) for path in (SUBMIT_PATH, CELERY_SUBMIT_PATH)
+            ]
+            say(f"submissions/s: {posts[0]:,.0f} (Kafka), {posts[1]:,.0f} (Celery)")
+            redis.Redis.from_url(redis_url).flushdb()  # those Celery jobs are not run
+            started = site.start_clapstream(workers=1)
+            wait_until(lambda: _drained(site.kafka), 300, "the submissions' jobs")
+            runs = {"ws": site.latency(SUBMIT_PATH, rate, seconds, sockets=True)}
+            runs["db"] = site.latency(SUBMIT_PATH, rate, seconds)
+            site.group.stop_all(timeout=30, names=started)
+            with CeleryWorkers(redis_url, 1, env=site.env):
+                runs["celery"] = site.latency(CELERY_SUBMIT_PATH, rate, seconds)
+        for name, summary in runs.items():
+            p50, p99 = (summary["end_to_end_latency"][k] for k in ("p50", "p99"))
+            say(f"latency {name}: p50 {p50:.3f} s, p99 {p99:.3f} s {_incomplete(summary)}")
+        return posts, {name: summary["end_to_end_latency"] for name, summary in runs.items()}
