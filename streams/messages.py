@@ -21,6 +21,9 @@ from typing import Any
 SCHEMA_VERSION = 1
 MAX_CLAPS = 100
 MAX_NOTE = 280
+# Ranges of the database columns events end up in, and the last second a datetime holds.
+MAX_INT32, MAX_INT64 = 2**31 - 1, 2**63 - 1
+MAX_TIME = 253_402_300_799  # 9999-12-31T23:59:59Z
 
 RUNNING, PROGRESS, DONE, FAILED, CANCELLED = "running", "progress", "done", "failed", "cancelled"
 EVENT_TYPES = (RUNNING, PROGRESS, DONE, FAILED, CANCELLED)
@@ -78,6 +81,24 @@ def _field(data: dict, name: str, kind: type | tuple, *, optional: bool = False)
     return value
 
 
+def _int(data: dict, name: str, low: int, high: int, *, optional: bool = False) -> int | None:
+    value = _field(data, name, int, optional=optional)
+    if value is not None and not low <= value <= high:
+        raise MalformedMessage(f"field {name!r} must be {low} to {high}, got {value}")
+    return value
+
+
+def _time(data: dict, name: str, *, optional: bool = False) -> float | None:
+    """Seconds since the epoch, within what a datetime (and the database) can hold: a
+    huge JSON integer would otherwise overflow float() or datetime downstream."""
+    value = _field(data, name, (int, float), optional=optional)
+    if value is None:
+        return None
+    if not 0 <= value <= MAX_TIME:
+        raise MalformedMessage(f"field {name!r} is not a time: {value}")
+    return float(value)
+
+
 def _kind_name(kind) -> str:
     names = {int: "an integer", str: "a string", float: "a number", bool: "a boolean"}
     if isinstance(kind, tuple):
@@ -126,8 +147,8 @@ class JobRequest:
         if len(note) > MAX_NOTE:
             raise MalformedMessage(f"note longer than {MAX_NOTE} characters")
         fail_at = _field(data, "fail_at_clap", int, optional=True)
-        submitted = _field(data, "submitted_at", (int, float), optional=True) or 0.0
-        return cls(_job_id(data), claps, note, float(submitted), fail_at)
+        submitted = _time(data, "submitted_at", optional=True) or 0.0
+        return cls(_job_id(data), claps, note, submitted, fail_at)
 
 
 @dataclass(frozen=True)
@@ -170,13 +191,13 @@ class JobEvent:
         return cls(
             job=_job_id(data, "job"),
             type=kind,
-            seq=_field(data, "seq", int),
-            at=float(_field(data, "at", (int, float))),
+            seq=_int(data, "seq", 0, MAX_INT64),
+            at=_time(data, "at"),
             worker=_field(data, "worker", str, optional=True) or "",
-            partition=_field(data, "partition", int, optional=True),
-            offset=_field(data, "offset", int, optional=True),
-            done=_field(data, "done", int, optional=True),
-            total=_field(data, "total", int, optional=True),
+            partition=_int(data, "partition", 0, MAX_INT32, optional=True),
+            offset=_int(data, "offset", 0, MAX_INT64, optional=True),
+            done=_int(data, "done", 0, MAX_CLAPS, optional=True),
+            total=_int(data, "total", 0, MAX_CLAPS, optional=True),
             error=_field(data, "error", str, optional=True) or "",
             result=audio,
         )
@@ -197,7 +218,7 @@ class CancelRequest:
         data = _load(raw)
         if data.get("type") != "cancel":
             raise MalformedMessage(f"unknown control type {data.get('type')!r}")
-        return cls(_job_id(data, "job"), float(_field(data, "at", (int, float))))
+        return cls(_job_id(data, "job"), _time(data, "at"))
 
 
 def now() -> float:
