@@ -33,6 +33,8 @@ def api():
         ({"claps": 101}, "claps", "less than or equal to 100"),
         ({"claps": "abc"}, "claps", "valid integer"),
         ({"claps": None}, "claps", "may not be null"),
+        ({"claps": "5"}, "claps", "valid integer"),  # JSON types as the schema says
+        ({"claps": 3, "note": 0}, "note", "valid string"),
         ({"claps": 3, "note": "x" * 281}, "note", "no more than 280"),
     ],
 )

@@ -6,9 +6,28 @@ from streams import messages
 from webapp.claps.models import ClapJob, Status
 
 
+class _StrictJSON:
+    """Only the JSON type the schema promises: DRF alone turns 0 into "0" and "5" into 5."""
+
+    json_type: type
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, self.json_type):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(_StrictJSON, serializers.IntegerField):
+    json_type = int
+
+
+class StrictCharField(_StrictJSON, serializers.CharField):
+    json_type = str
+
+
 class ClapRequestSerializer(serializers.Serializer):
-    claps = serializers.IntegerField(min_value=1, max_value=messages.MAX_CLAPS, default=1)
-    note = serializers.CharField(
+    claps = StrictIntegerField(min_value=1, max_value=messages.MAX_CLAPS, default=1)
+    note = StrictCharField(
         max_length=messages.MAX_NOTE, allow_blank=True, default="", trim_whitespace=False
     )
 

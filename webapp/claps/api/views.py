@@ -2,7 +2,7 @@ from django.http import Http404, HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import UnsupportedMediaType
+from rest_framework.exceptions import NotFound, UnsupportedMediaType
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
@@ -33,6 +33,14 @@ class ClapJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         if getattr(self, "swagger_fake_view", False):  # schema generation has no caller
             return ClapJob.objects.none()
         return selectors.jobs_of(owner_of(self.request))
+
+    def get_object(self):
+        # One answer for another owner's job, an unknown id and a malformed one (DRF's
+        # own messages differ between the last two).
+        try:
+            return super().get_object()
+        except Http404:
+            raise NotFound from None
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
