@@ -97,3 +97,17 @@ def raw_values(near_misses: st.SearchStrategy[dict]) -> st.SearchStrategy[bytes 
 
 
 keys = st.none() | st.binary(max_size=64) | st.uuids().map(lambda u: str(u).encode())
+valid_jobs = st.builds(
+    messages.JobRequest,
+    id=st.uuids(version=4).map(str),
+    claps=st.integers(min_value=1, max_value=messages.MAX_CLAPS),
+    note=st.text(max_size=messages.MAX_NOTE),
+    submitted_at=st.floats(min_value=0, max_value=4e9),
+    fail_at_clap=st.none() | small_ints,
+).map(messages.JobRequest.encode)
+
+# Once a poison: float() of a 400-digit integer escaped decoding and crashed the slot.
+HUGE_TIME = b'{"v":1,"id":"%s","claps":1,"submitted_at":1%s}' % (
+    str(uuid.uuid4()).encode(),
+    b"0" * 400,
+)
