@@ -2,11 +2,13 @@
 
 import pytest
 from confluent_kafka import Consumer, TopicPartition
+from django.db import OperationalError
 from rest_framework.test import APIClient
 
 from streams import messages
 from tests.pipeline.conftest import wait_for
 from webapp.claps.models import ClapJob
+from webapp.claps.publisher import Publisher
 from webapp.claps.recorder import Recorder
 
 pytestmark = [pytest.mark.kafka, pytest.mark.django_db(transaction=True)]
@@ -48,3 +50,29 @@ def test_the_sweeper_republishes_what_kafka_never_acknowledged(isolated_kafka):
         recorder.close()
     msg = _read_at(isolated_kafka, job.partition, job.offset)
     assert msg.key().decode() == str(job.id)
+
+
+def test_delivery_reports_outlive_a_database_error(isolated_kafka, monkeypatch):
+    unmarked, marked = (ClapJob.objects.create(owner="anon:x", claps=1) for _ in range(2))
+    update = ClapJob.objects.filter
+    away = [OperationalError("the database is away")]
+
+    def filter_once_away(*args, **kwargs):
+        if away:
+            raise away.pop()
+        return update(*args, **kwargs)
+
+    monkeypatch.setattr(ClapJob.objects, "filter", filter_once_away)
+    publisher = Publisher(isolated_kafka)
+    try:
+        publisher.publish_job(unmarked)
+        wait_for(lambda: not away, timeout=15, what="the first delivery report")
+        publisher.publish_job(marked)
+        wait_for(
+            lambda: ClapJob.objects.filter(id=marked.id, published_at__isnull=False).exists(),
+            timeout=15,
+            what="the second delivery report",
+        )
+    finally:
+        publisher.close()
+    assert ClapJob.objects.get(id=unmarked.id).published_at is None  # left to the sweeper

@@ -14,7 +14,7 @@ from functools import cache
 
 from confluent_kafka import KafkaError, KafkaException, Producer
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 
 from streams import messages
 from webapp.claps.models import ClapJob
@@ -56,10 +56,15 @@ class Publisher:
         if err is not None:
             log.warning("job %s not published (%s); the sweeper will retry", job_id, err)
             return
-        close_old_connections()
-        ClapJob.objects.filter(id=job_id, published_at__isnull=True).update(
-            published_at=datetime.now(UTC), partition=msg.partition(), offset=msg.offset()
-        )
+        try:
+            close_old_connections()
+            ClapJob.objects.filter(id=job_id, published_at__isnull=True).update(
+                published_at=datetime.now(UTC), partition=msg.partition(), offset=msg.offset()
+            )
+        except DatabaseError as exc:
+            # Raising here would end the delivery thread for good (poll() re-raises).
+            # The row stays unpublished; the sweeper publishes it again, harmlessly.
+            log.warning("job %s published but not marked so (%s)", job_id, exc)
 
     def publish_cancel(self, job_id: str, timeout: float = 5.0) -> None:
         """Tell the workers to stop the job and announce it cancelled; confirmed or raises."""
