@@ -28,7 +28,8 @@ class Topics:
 @dataclass(frozen=True)
 class KafkaConfig:
     bootstrap_servers: str
-    security: dict[str, str] = field(default_factory=dict)
+    # Holds the SASL password: kept out of repr (debug pages, diffsettings, logs).
+    security: dict[str, str] = field(default_factory=dict, repr=False)
     topics: Topics = field(default_factory=Topics)
     worker_group: str = "clap-workers"
     recorder_group: str = "clap-recorder"
