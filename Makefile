@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint format broker-start broker-stop clean spike bench
+.PHONY: run test lint format broker-start broker-stop clean spike bench soak
 
 run: $(STAMP)
 	DEBUG=$${DEBUG:-true} exec $(PY) manage.py run_local
@@ -13,6 +13,11 @@ run: $(STAMP)
 spike: $(STAMP)
 	DEBUG=$${DEBUG:-true} CLAP_SUBMIT_RATE=$${CLAP_SUBMIT_RATE:-100000/min} \
 	CLAP_WORK_MS=$${CLAP_WORK_MS:-200} $(PY) manage.py spike_local
+
+# 10,000 jobs through a fresh stack under a schedule of faults (docs/reliability.md);
+# `make test` runs a short one. SOAK_ARGS=--short, or e.g. SOAK_ARGS="--jobs 2000".
+soak: $(STAMP)
+	DEBUG=$${DEBUG:-true} $(PY) manage.py soak $(SOAK_ARGS)
 
 # Clapstream against Celery on Redis and the bare loop: one table (docs/benchmarks.md).
 bench: $(STAMP)
