@@ -1,5 +1,6 @@
 import dataclasses
 import json
+import signal
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -27,6 +28,8 @@ class Command(BaseCommand):
         parser.add_argument("--keep", action="store_true", help="keep logs and data")
 
     def handle(self, *args, short, json: str | None, keep, **options):
+        # SIGTERM (a CI timeout, kill) unwinds like Ctrl-C: the stack is stopped.
+        signal.signal(signal.SIGTERM, _interrupt)
         base = SHORT if short else Plan()
         chosen = {
             f.name: options[f.name]
@@ -38,6 +41,8 @@ class Command(BaseCommand):
             report = run(plan, say=self.stdout.write, keep=keep)
         except PostgresError as exc:
             raise CommandError(str(exc)) from exc
+        except KeyboardInterrupt:
+            raise CommandError("interrupted; the stack was stopped") from None
         for line in report.lines():
             self.stdout.write(line)
         if json:
@@ -46,6 +51,10 @@ class Command(BaseCommand):
         if not report.ok:
             raise CommandError("the soak lost, stuck or doubly completed jobs (see above)")
         self.stdout.write(self.style.SUCCESS("soak passed: 0 lost, 0 stuck, 0 completed twice"))
+
+
+def _interrupt(*_) -> None:
+    raise KeyboardInterrupt
 
 
 def _dumps(data: dict) -> str:
