@@ -17,6 +17,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from streams.envvars import env_int
 from streams.lag import PartitionOffsets
 
 EARLIEST, LATEST = "earliest", "latest"
@@ -41,6 +42,17 @@ class KedaScaling:
                 f"replica bounds must satisfy 0 <= min ({self.min_replicas}) "
                 f"<= max ({self.max_replicas})"
             )
+
+
+def scaling_from_env(partitions: int) -> KedaScaling:
+    """The ScaledObject's numbers from the environment, defaulting to those of the
+    keda-kafka-autoscaling component: one worker always up, one per partition at most."""
+    return KedaScaling(
+        lag_threshold=env_int("KEDA_LAG_THRESHOLD", 10, minimum=1),
+        activation_lag_threshold=env_int("KEDA_ACTIVATION_LAG_THRESHOLD", 0, minimum=0),
+        min_replicas=env_int("KEDA_MIN_REPLICAS", 1, minimum=0),
+        max_replicas=env_int("KEDA_MAX_REPLICAS", partitions, minimum=1),
+    )
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from streams.config import kafka_config
 from streams.envvars import env_bool, env_float, env_int, env_list, env_secret, env_str
-from streams.keda import KedaScaling
+from streams.keda import scaling_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -195,12 +195,8 @@ SAMPLE_INTERVAL = env_float("SAMPLE_INTERVAL", 5.0, minimum=0.5)  # seconds
 SAMPLE_RETENTION_HOURS = env_int("SAMPLE_RETENTION_HOURS", 24, minimum=1)
 SAMPLER_HEARTBEAT_FILE = env_str("SAMPLER_HEARTBEAT_FILE")  # touched every loop, for probes
 METRICS_TOKEN = env_secret("METRICS_TOKEN")  # bearer token /metrics requires; empty: none
-KEDA = KedaScaling(  # the ScaledObject's numbers, for the replica count the panel shows
-    lag_threshold=env_int("KEDA_LAG_THRESHOLD", 10, minimum=1),
-    activation_lag_threshold=env_int("KEDA_ACTIVATION_LAG_THRESHOLD", 0, minimum=0),
-    min_replicas=env_int("KEDA_MIN_REPLICAS", 0, minimum=0),
-    max_replicas=env_int("KEDA_MAX_REPLICAS", KAFKA.topics.jobs_partitions, minimum=1),
-)
+# The ScaledObject's numbers: the panel's replica count and the local autoscaler.
+KEDA = scaling_from_env(KAFKA.topics.jobs_partitions)
 
 LOGGING = {
     "version": 1,

@@ -15,23 +15,13 @@ from dataclasses import dataclass
 
 from confluent_kafka import KafkaException
 
-from streams.envvars import env_float, env_int
+from streams.envvars import env_float
 from streams.keda import EARLIEST, Decision, KedaScaling, desired_replicas
 from streams.lag import OffsetReader, PartitionOffsets
 from webapp.ops.processes import ProcessGroup
 
 log = logging.getLogger(__name__)
 WORKER_PREFIX = "worker-"
-
-
-def scaling_from_env() -> KedaScaling:
-    """The ScaledObject's numbers, with the defaults of the KEDA component's manifest."""
-    return KedaScaling(
-        lag_threshold=env_int("KEDA_LAG_THRESHOLD", 10, minimum=1),
-        activation_lag_threshold=env_int("KEDA_ACTIVATION_LAG_THRESHOLD", 0, minimum=0),
-        min_replicas=env_int("KEDA_MIN_REPLICAS", 1, minimum=0),
-        max_replicas=env_int("KEDA_MAX_REPLICAS", 12, minimum=0),
-    )
 
 
 @dataclass(frozen=True)

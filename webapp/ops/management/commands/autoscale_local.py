@@ -11,7 +11,6 @@ from webapp.ops.autoscaler import (
     LocalAutoscaler,
     ReplicaPlanner,
     interval_from_env,
-    scaling_from_env,
     window_from_env,
 )
 from webapp.ops.processes import ProcessGroup
@@ -29,7 +28,7 @@ class Command(BaseCommand):
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
         kafka = settings.KAFKA
-        scaling, interval, window = scaling_from_env(), interval_from_env(), window_from_env()
+        scaling, interval, window = settings.KEDA, interval_from_env(), window_from_env()
         autoscaler = LocalAutoscaler(
             ReplicaPlanner(scaling, window),
             OffsetReader(kafka),
