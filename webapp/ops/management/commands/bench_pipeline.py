@@ -1,4 +1,3 @@
-
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
