@@ -38,9 +38,12 @@ class Recorder:
         self._next_sweep = 0.0
 
     def record_step(self, timeout: float = 0.5) -> bool:
-        batch = self.consumer.consume(self.batch_size, timeout=timeout)
-        if not batch:
+        # Block for the first event only, then take what has arrived: consume(n,
+        # timeout) alone would sit out its timeout to fill a batch at low rates.
+        first = self.consumer.poll(timeout)
+        if first is None:
             return False
+        batch = [first, *self.consumer.consume(self.batch_size - 1, timeout=0)]
         events, last = [], {}
         for msg in batch:
             if msg.error():

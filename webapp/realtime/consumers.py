@@ -27,6 +27,7 @@ MAX_SOCKETS_PER_SESSION = 20
 POSITION_EVERY = 2.0  # seconds between queue positions while the job waits
 RELAY_WAIT = 5.0  # how long a connect waits for a relay that is still starting
 APPLAUSE_WAIT = 15.0  # how long `done` waits for the recorder to store the audio
+APPLAUSE_POLL = 0.05  # seconds; the recorder usually stores it within a few ms
 
 _open_per_session: Counter[str] = Counter()
 
@@ -116,7 +117,7 @@ class ClapJobConsumer(AsyncJsonWebsocketConsumer):
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(APPLAUSE_WAIT):
                 while not await self._applause_stored():
-                    await asyncio.sleep(0.2)
+                    await asyncio.sleep(APPLAUSE_POLL)
 
     @database_sync_to_async
     def _refusal(self) -> int | None:
