@@ -8,14 +8,11 @@ import time
 import uuid
 
 import pytest
-from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from webapp.asgi import application
 from webapp.claps.models import ClapJob
 
 FOREIGN, RANDOM, MALFORMED = "foreign", "random", "malformed"
@@ -101,23 +98,3 @@ def test_the_home_page_lists_only_the_visitors_jobs(ids):
     page = browser.get("/").content.decode()
     assert mine in page
     assert ids[FOREIGN] not in page
-
-
-@pytest.mark.asyncio
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(
-    strict=True,
-    reason="the job socket closes with 4403 for another owner's job but 4404 for an "
-    "unknown or malformed id, which tells them apart",
-)
-async def test_the_job_socket_refuses_every_id_that_is_not_yours_alike():
-    theirs = await database_sync_to_async(ClapJob.objects.create)(owner="anon:them", claps=1)
-    codes = {}
-    for kind, job_id in {FOREIGN: theirs.id, RANDOM: uuid.uuid4(), MALFORMED: "nope"}.items():
-        ws = WebsocketCommunicator(
-            application, f"/ws/claps/{job_id}/", headers=[(b"origin", b"http://127.0.0.1")]
-        )
-        await ws.connect(timeout=5)
-        codes[kind] = (await ws.receive_output(timeout=5)).get("code")
-        await ws.disconnect()
-    assert codes[FOREIGN] == codes[RANDOM] == codes[MALFORMED]
