@@ -1,11 +1,15 @@
 """The job row is the outbox: published after commit, or later by the sweeper."""
 
+import threading
+
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 from django.db import OperationalError
+from django.db.backends.signals import connection_created
 from rest_framework.test import APIClient
 
 from streams import messages
+from streams.config import KafkaConfig
 from tests.pipeline.conftest import wait_for
 from webapp.claps.models import ClapJob
 from webapp.claps.publisher import Publisher
@@ -76,3 +80,38 @@ def test_delivery_reports_outlive_a_database_error(isolated_kafka, monkeypatch):
     finally:
         publisher.close()
     assert ClapJob.objects.get(id=unmarked.id).published_at is None  # left to the sweeper
+
+
+def test_a_sweep_sends_no_second_copy_while_the_first_is_on_its_way(isolated_kafka):
+    ClapJob.objects.create(owner="anon:x", claps=1)
+    unreachable = KafkaConfig("127.0.0.1:9", topics=isolated_kafka.topics)
+    recorder = Recorder(isolated_kafka, publisher=Publisher(unreachable))
+    try:
+        assert recorder.sweep_step(min_age=0) == 1
+        assert recorder.sweep_step(min_age=0) == 0  # the first copy is not acknowledged
+    finally:
+        recorder.publisher.producer.purge()  # nothing to wait for at close
+        recorder.close()
+
+
+def test_delivery_reports_share_one_database_connection(isolated_kafka):
+    jobs = [ClapJob.objects.create(owner="anon:x", claps=1) for _ in range(20)]
+    opened = []
+
+    def count(sender, connection, **kwargs):
+        opened.append(threading.current_thread().name)
+
+    connection_created.connect(count)
+    publisher = Publisher(isolated_kafka)
+    try:
+        for job in jobs:
+            publisher.publish_job(job)
+        wait_for(
+            lambda: not ClapJob.objects.filter(published_at__isnull=True).exists(),
+            timeout=15,
+            what="the delivery reports",
+        )
+    finally:
+        publisher.close()
+        connection_created.disconnect(count)
+    assert opened.count("kafka-delivery") == 1

@@ -56,8 +56,10 @@ class Publisher:
         if err is not None:
             log.warning("job %s not published (%s); the sweeper will retry", job_id, err)
             return
+        # One connection for all reports, kept until it fails: reconnecting for each
+        # (what CONN_MAX_AGE=0 asks of requests) made the reports fall behind the
+        # submissions under load, and the sweeper republished every job not marked yet.
         try:
-            close_old_connections()
             ClapJob.objects.filter(id=job_id, published_at__isnull=True).update(
                 published_at=datetime.now(UTC), partition=msg.partition(), offset=msg.offset()
             )
@@ -65,6 +67,7 @@ class Publisher:
             # Raising here would end the delivery thread for good (poll() re-raises).
             # The row stays unpublished; the sweeper publishes it again, harmlessly.
             log.warning("job %s published but not marked so (%s)", job_id, exc)
+            close_old_connections()
 
     def publish_cancel(self, job_id: str, timeout: float = 5.0) -> None:
         """Tell the workers to stop the job and announce it cancelled; confirmed or raises."""
@@ -94,6 +97,10 @@ class Publisher:
         )
         if self.producer.flush(timeout) > 0 or errors:
             raise PublishError(f"Kafka did not confirm the cancel request: {errors or 'timeout'}")
+
+    def unacknowledged(self) -> int:
+        """Messages queued or in flight whose delivery report has not been served yet."""
+        return len(self.producer)
 
     def flush(self, timeout: float = 10.0) -> int:
         return self.producer.flush(timeout)
