@@ -19,8 +19,8 @@ class Outcome:
     done: int
     failed: int
     cancelled: int
-    lost: list[str]  # accepted but not done
-    stuck: int  # not final
+    lost: list[str]  # accepted, and missing or finished otherwise than done
+    stuck: int  # not final (yet) when the drain gave up
     completed_twice: int  # more than one `done` transition
     picked_up_again: int  # attempts > 1: work done again after a fault, recorded once
     longest_wait: float  # seconds from created_at to the first start
@@ -56,7 +56,7 @@ class SoakReport:
             ("accepted (202)", f"{o.accepted} of {self.plan['jobs']} submitted"),
             ("job rows", f"{o.created} ({o.created - o.accepted} created without a 202)"),
             ("done / failed / cancelled", f"{o.done} / {o.failed} / {o.cancelled}"),
-            ("LOST (accepted, not done)", lost),
+            ("LOST (accepted, never done)", lost),
             ("STUCK (not final after drain)", str(o.stuck)),
             ("COMPLETED TWICE", str(o.completed_twice)),
             ("picked up more than once", str(o.picked_up_again)),
@@ -86,7 +86,9 @@ class SoakReport:
 def outcome(using: str, accepted: dict[str, int], reader: OffsetReader) -> Outcome:
     jobs = ClapJob.objects.using(using)
     by_status = dict(jobs.values_list("status").annotate(n=Count("id")))
-    done = {str(pk) for pk in jobs.filter(status=Status.DONE).values_list("id", flat=True)}
+    # Stuck jobs count as stuck, not lost: they may yet be done.
+    not_failed = jobs.exclude(status__in=FINAL_STATUSES - {Status.DONE})
+    unfinished_or_done = {str(pk) for pk in not_failed.values_list("id", flat=True)}
     transitions = Transition.objects.using(using)
     twice = (
         transitions.filter(status=Status.DONE)
@@ -101,7 +103,7 @@ def outcome(using: str, accepted: dict[str, int], reader: OffsetReader) -> Outco
         done=by_status.get(Status.DONE, 0),
         failed=by_status.get(Status.FAILED, 0),
         cancelled=by_status.get(Status.CANCELLED, 0),
-        lost=sorted(job for job in accepted if job not in done),
+        lost=sorted(job for job in accepted if job not in unfinished_or_done),
         stuck=jobs.exclude(status__in=FINAL_STATUSES).count(),
         completed_twice=twice,
         picked_up_again=jobs.filter(attempts__gt=1).count(),
