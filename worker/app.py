@@ -29,6 +29,9 @@ def consumer_config(settings: WorkerSettings, kafka: KafkaConfig, **extra) -> di
     config = {
         "client.id": settings.worker_id,
         "group.protocol": settings.group_protocol,
+        # Lag is measured on committed offsets and drives the autoscaler: commit every
+        # second (default 5 s) so the lag trails the work by little.
+        "auto.commit.interval.ms": 1000,
         "logger": logging.getLogger("worker.kafka.consumer"),
         **extra,
     }
