@@ -32,6 +32,8 @@ class Publisher:
         # Give up on a message after 2 minutes; the sweeper republishes the job later.
         self.producer = Producer(self.kafka.producer(**{"message.timeout.ms": 120_000}, logger=log))
         self._closed = threading.Event()
+        self._jobs_in_flight = 0
+        self._lock = threading.Lock()
         threading.Thread(target=self._serve_reports, name="kafka-delivery", daemon=True).start()
 
     def _serve_reports(self) -> None:
@@ -40,6 +42,7 @@ class Publisher:
 
     def publish_job(self, job: ClapJob) -> None:
         """Queue the job's message; its delivery report marks the row published."""
+        self._count_in_flight(+1)  # before produce: the report may come back at once
         try:
             self.producer.produce(
                 self.kafka.topics.jobs,
@@ -48,10 +51,19 @@ class Publisher:
                 on_delivery=self._job_delivered,
             )
         except (BufferError, KafkaException) as exc:
+            self._count_in_flight(-1)
             log.warning("job %s stays in the outbox: %s", job.id, exc)
 
-    @staticmethod
-    def _job_delivered(err: KafkaError | None, msg) -> None:
+    def jobs_in_flight(self) -> int:
+        """Jobs handed to Kafka whose delivery report has not come back yet."""
+        return self._jobs_in_flight
+
+    def _count_in_flight(self, change: int) -> None:
+        with self._lock:
+            self._jobs_in_flight += change
+
+    def _job_delivered(self, err: KafkaError | None, msg) -> None:
+        self._count_in_flight(-1)
         job_id = msg.key().decode()
         if err is not None:
             log.warning("job %s not published (%s); the sweeper will retry", job_id, err)
@@ -97,10 +109,6 @@ class Publisher:
         )
         if self.producer.flush(timeout) > 0 or errors:
             raise PublishError(f"Kafka did not confirm the cancel request: {errors or 'timeout'}")
-
-    def unacknowledged(self) -> int:
-        """Messages queued or in flight whose delivery report has not been served yet."""
-        return len(self.producer)
 
     def flush(self, timeout: float = 10.0) -> int:
         return self.producer.flush(timeout)

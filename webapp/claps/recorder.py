@@ -87,7 +87,7 @@ class Recorder:
 
     def sweep_step(self, min_age: float = 10.0, limit: int = 1000) -> int:
         """Publish again the accepted jobs Kafka never acknowledged. Returns how many."""
-        if self.publisher.unacknowledged():
+        if self.publisher.jobs_in_flight():
             # The last sweep's copies are still on their way (Kafka is down or slow):
             # another copy of each would only multiply the work of the workers.
             return 0
