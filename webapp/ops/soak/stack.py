@@ -86,9 +86,7 @@ class SoakStack:
                 [PY, "-m", "worker"],
                 {
                     **self.env,
-                    "WORKER_ID": name,
-                    # As in Kubernetes: a restarted container keeps its pod's name.
-                    "WORKER_INSTANCE_ID": name,
+                    "WORKER_ID": name,  # dynamic group membership, as in the manifests
                     "CLAP_WORK_MS": str(self.work_ms[n % len(self.work_ms)]),
                     "WORKER_HEARTBEAT_FILE": str(self.root / f"{name}.alive"),
                     "WORKER_LIVENESS_SECONDS": str(self.LIVENESS_SECONDS),
