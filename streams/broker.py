@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from streams.config import LOCAL_BOOTSTRAP_PORT
+from streams.lifetime import die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +151,7 @@ class LocalBroker:
     port: int = LOCAL_BOOTSTRAP_PORT
     controller_port: int = LOCAL_BOOTSTRAP_PORT + 1
     cache: Path | None = None
+    tied: bool = False  # dies with the process that started it (a test session's broker)
 
     @property
     def bootstrap(self) -> str:
@@ -270,6 +272,7 @@ class LocalBroker:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,  # Ctrl-C in a terminal must not hit it directly
+                preexec_fn=die_with_parent if self.tied else None,
             )
         self._state_file.write_text(json.dumps({"pid": proc.pid, "port": self.port}))
         try:

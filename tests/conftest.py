@@ -18,7 +18,7 @@ def kafka_broker():
         return
     data = Path(tempfile.mkdtemp(prefix="clapstream-test-broker-"))
     port = int(kafka_config().bootstrap_servers.rsplit(":", 1)[1])
-    broker = LocalBroker(data_dir=data, port=port, controller_port=free_port())
+    broker = LocalBroker(data_dir=data, port=port, controller_port=free_port(), tied=True)
     broker.start()
     try:
         yield broker

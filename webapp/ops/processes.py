@@ -5,8 +5,6 @@ processes). Children run in their own sessions, so only this supervisor signals 
 and die with it (PR_SET_PDEATHSIG) should it be killed outright.
 """
 
-import contextlib
-import ctypes
 import logging
 import os
 import signal
@@ -16,13 +14,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from streams.lifetime import die_with_parent
+
 log = logging.getLogger(__name__)
-PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:  # runs in the child between fork and exec
-    with contextlib.suppress(OSError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 @dataclass
@@ -53,7 +47,7 @@ class ProcessGroup:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
         self.children[name] = child
         self._width = max(self._width, len(name))
