@@ -1,5 +1,5 @@
 from django.http import Http404, HttpResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, UnsupportedMediaType
@@ -19,7 +19,18 @@ from webapp.claps.models import ClapJob
 from webapp.claps.owners import owner_of
 from webapp.claps.publisher import PublishError
 
+NOT_YOURS = OpenApiResponse(description="No such job among the caller's jobs.")
 
+
+@extend_schema_view(
+    list=extend_schema(
+        responses={
+            200: ClapJobSerializer(many=True),
+            404: OpenApiResponse(description="No such page."),
+        }
+    ),
+    retrieve=extend_schema(responses={200: ClapJobSerializer, 404: NOT_YOURS}),
+)
 class ClapJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Clap jobs of the caller (a signed-in user or the browser session)."""
 
@@ -54,7 +65,15 @@ class ClapJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             exc = bad_request_for_media_type(exc)
         return super().handle_exception(exc)
 
-    @extend_schema(request=ClapRequestSerializer, responses={202: ClapJobSerializer})
+    @extend_schema(
+        request=ClapRequestSerializer,
+        responses={
+            202: ClapJobSerializer,
+            400: OpenApiResponse(description="Bad input: the body says which field and why."),
+            403: OpenApiResponse(description="A session-cookie request without a CSRF token."),
+            429: OpenApiResponse(description="Too many submissions; see Retry-After."),
+        },
+    )
     def create(self, request):
         """Submit a clap job. Accepted (202) even while Kafka is down: it is published later."""
         form = ClapRequestSerializer(data=json_body(request))
@@ -66,6 +85,8 @@ class ClapJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         request=None,
         responses={
             202: ClapJobSerializer,
+            403: OpenApiResponse(description="A session-cookie request without a CSRF token."),
+            404: NOT_YOURS,
             409: OpenApiResponse(description="The job already finished."),
             503: OpenApiResponse(description="Kafka did not confirm the request; try again."),
         },
@@ -81,7 +102,9 @@ class ClapJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             return Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         return Response(ClapJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(responses={(200, "audio/wav"): OpenApiResponse(description="WAV audio")})
+    @extend_schema(
+        responses={(200, "audio/wav"): OpenApiResponse(description="WAV audio"), 404: NOT_YOURS}
+    )
     @action(detail=True, methods=["get"], url_path="applause.wav", url_name="applause")
     def applause(self, request, pk=None):
         """The applause of a done job, as WAV audio."""
