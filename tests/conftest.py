@@ -39,3 +39,13 @@ def _fresh_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture
+def fake_publisher(monkeypatch):
+    """The site's publisher replaced by a fake that only remembers (no Kafka)."""
+    from tests.fakes import FakePublisher
+
+    fake = FakePublisher()
+    monkeypatch.setattr("webapp.claps.services.publisher", lambda: fake)
+    return fake

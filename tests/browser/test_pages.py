@@ -12,22 +12,9 @@ from webapp.claps.models import ClapJob, Status
 pytestmark = pytest.mark.django_db
 
 
-class FakePublisher:
-    def __init__(self):
-        self.jobs, self.cancels = [], []
-
-    def publish_job(self, job):
-        self.jobs.append(job.id)
-
-    def publish_cancel(self, job_id):
-        self.cancels.append(job_id)
-
-
 @pytest.fixture(autouse=True)
-def publisher(monkeypatch):
-    fake = FakePublisher()
-    monkeypatch.setattr("webapp.claps.services.publisher", lambda: fake)
-    return fake
+def publisher(fake_publisher):
+    return fake_publisher
 
 
 def submit(client, **data) -> ClapJob:

@@ -1,34 +1,22 @@
-import dataclasses
-import uuid
-
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from streams.lag import OffsetReader, PartitionOffsets
-from streams.topics import ensure_topics
+from webapp.ops.sandbox import private_kafka
 
 pytestmark = pytest.mark.kafka
 
 
 def test_lag_is_none_before_the_first_commit_then_counts(kafka):
-    tag = uuid.uuid4().hex[:8]
-    topics = dataclasses.replace(
-        kafka.topics,
-        jobs=f"{tag}.jobs",
-        events=f"{tag}.ev",
-        dlq=f"{tag}.dlq",
-        control=f"{tag}.ctl",
-        jobs_partitions=3,
-    )
-    config = dataclasses.replace(kafka, topics=topics)
-    ensure_topics(config)
+    config = private_kafka(kafka, partitions=3)
+    topics = config.topics
     producer = Producer(config.producer())
     for i in range(5):
         producer.produce(topics.jobs, value=b"x", partition=1 if i < 4 else 2)
     producer.flush(10)
 
     reader = OffsetReader(config)
-    group = f"{tag}-g"
+    group = config.worker_group
     before = {p.partition: p for p in reader.offsets(group, topics.jobs)}
     assert before[1] == PartitionOffsets(1, 0, 4, None) and before[1].lag is None
     assert reader.position(group, topics.jobs, 1, 3) == 3

@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
+from tests.fakes import FakePublisher
 from tests.fuzz.strategies import encoded, job_dicts, json_values
 
 pytestmark = pytest.mark.django_db
@@ -31,15 +32,10 @@ requests = st.fixed_dictionaries(
 )
 
 
-class _NullPublisher:
-    def publish_job(self, job):
-        pass
-
-
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(request=requests, path=st.sampled_from(["/api/claps/", "/api/claps/x/cancel/"]))
 def test_raw_submissions_never_get_a_server_error(monkeypatch, request, path):
-    monkeypatch.setattr("webapp.claps.services.publisher", _NullPublisher)
+    monkeypatch.setattr("webapp.claps.services.publisher", FakePublisher)
     client = APIClient(raise_request_exception=False)
     request = dict(request)
     body, content_type = request.pop("body"), request.pop("content_type")

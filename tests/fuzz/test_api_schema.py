@@ -29,17 +29,8 @@ def known_gaps(case) -> list:
     return gaps
 
 
-class _NullPublisher:
-    def publish_job(self, job):
-        pass
-
-    def publish_cancel(self, job_id):
-        pass
-
-
 @pytest.fixture
-def auth(monkeypatch):
-    monkeypatch.setattr("webapp.claps.services.publisher", _NullPublisher)
+def auth(fake_publisher):
     token = Token.objects.create(user=User.objects.create_user("fuzz")).key
     return {"Authorization": f"Token {token}"}
 

@@ -11,14 +11,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def no_kafka(monkeypatch):
-    # These tests are about input; publishing is covered against the real broker.
-    monkeypatch.setattr("webapp.claps.services.publisher", lambda: _NullPublisher())
-
-
-class _NullPublisher:
-    def publish_job(self, job):
-        pass
+def no_kafka(fake_publisher):
+    """These tests are about input; publishing is tested against the real broker."""
 
 
 @pytest.fixture

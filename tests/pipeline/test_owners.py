@@ -13,11 +13,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def no_kafka(monkeypatch):
-    monkeypatch.setattr(
-        "webapp.claps.services.publisher",
-        lambda: type("P", (), {"publish_job": lambda self, job: None})(),
-    )
+def no_kafka(fake_publisher):
+    """Ownership is decided before anything is published."""
 
 
 def _submit(client, claps=1):

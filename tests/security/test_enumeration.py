@@ -21,18 +21,9 @@ API_ROUTES += [("get", "/api/claps/{}/applause.wav/")]
 PAGE_ROUTES = [("get", "/claps/{}/"), ("post", "/claps/{}/cancel/"), ("post", "/claps/{}/retry/")]
 
 
-class _NullPublisher:
-    def publish_job(self, job):
-        pass
-
-    def publish_cancel(self, job_id):
-        pass
-
-
 @pytest.fixture
-def ids(db, monkeypatch):
+def ids(db, fake_publisher):
     """A job of someone else's, for a caller who owns one job too."""
-    monkeypatch.setattr("webapp.claps.services.publisher", _NullPublisher)
     someone = APIClient()
     theirs = someone.post("/api/claps/", {"claps": 2}, format="json").json()["id"]
     return {FOREIGN: theirs, RANDOM: str(uuid.uuid4()), MALFORMED: "not-a-job-id"}

@@ -1,4 +1,3 @@
-import dataclasses
 import os
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from confluent_kafka.admin import (
 )
 
 from streams.messages import JobEvent, JobRequest
-from streams.topics import ensure_topics
+from webapp.ops.sandbox import private_kafka
 from worker.settings import WorkerSettings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -47,20 +46,8 @@ def wait_until(condition, timeout: float, what: str, tick=None):
 
 
 def private_config(kafka, partitions: int = 2):
-    """Topics and a worker group of one test alone."""
-    tag = f"w{uuid.uuid4().hex[:8]}"
-    topics = dataclasses.replace(
-        kafka.topics,
-        jobs=f"{tag}.jobs",
-        events=f"{tag}.events",
-        dlq=f"{tag}.dlq",
-        control=f"{tag}.control",
-        jobs_partitions=partitions,
-        events_partitions=2,
-    )
-    config = dataclasses.replace(kafka, topics=topics, worker_group=f"{tag}-workers")
-    ensure_topics(config)
-    return config
+    """Topics and groups of one test alone."""
+    return private_kafka(kafka, partitions, prefix="w")
 
 
 def fast_group(config) -> bool:
