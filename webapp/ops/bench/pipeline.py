@@ -133,9 +133,10 @@ class Pipeline:
         consumer.close()
 
 
-def bare_loop(base: KafkaConfig, jobs: int, partitions: int = 12) -> float:
-    """The ceiling: one process consuming jobs and producing one event for each, with
-    the same consumer and producer settings as the worker, and no work."""
+def consume_produce_loop(base: KafkaConfig, jobs: int, events_of, partitions: int = 12) -> float:
+    """Jobs/s of one process consuming `jobs` one-clap jobs and producing the events
+    `events_of(message)` gives for each, with the worker's consumer and producer
+    settings and no slots, retries, cancellation checks or offset tracking."""
     kafka = private_kafka(base, partitions, prefix="bench")
     producer = Producer(kafka.producer())
     for _ in range(jobs):
@@ -147,21 +148,31 @@ def bare_loop(base: KafkaConfig, jobs: int, partitions: int = 12) -> float:
     producer.flush(60)
     consumer = Consumer(kafka.consumer(kafka.worker_group))
     consumer.subscribe([kafka.topics.jobs])
-    seen = 0
-    began = None
+    seen, began = 0, None
     while seen < jobs:
         msg = consumer.poll(1.0)
         if msg is None or msg.error():
             continue
         began = began or time.perf_counter()
-        event = messages.JobEvent(
-            job=msg.key().decode(), type=messages.DONE, seq=1, at=time.time(), done=1, total=1
-        )
-        producer.produce(kafka.topics.events, key=msg.key(), value=event.encode())
-        producer.poll(0)
+        for event in events_of(msg):
+            producer.produce(kafka.topics.events, key=msg.key(), value=event.encode())
+            producer.poll(0)
         consumer.store_offsets(msg)
         seen += 1
     producer.flush(60)
     elapsed = time.perf_counter() - began
     consumer.close()
     return jobs / elapsed
+
+
+def bare_loop(base: KafkaConfig, jobs: int, partitions: int = 12) -> float:
+    """The ceiling: one tiny event per job, and no work."""
+
+    def one_event(msg):
+        return [
+            messages.JobEvent(
+                job=msg.key().decode(), type=messages.DONE, seq=1, at=time.time(), done=1, total=1
+            )
+        ]
+
+    return consume_produce_loop(base, jobs, one_event, partitions)

@@ -11,6 +11,7 @@ from confluent_kafka import OFFSET_END, Consumer, Producer, TopicPartition
 
 from streams import messages
 from streams.config import KafkaConfig
+from webapp.ops.bench.pipeline import consume_produce_loop
 from webapp.ops.processes import ProcessGroup
 from webapp.ops.sandbox import private_kafka, process_env
 from worker.applause import synthesize
@@ -63,39 +64,19 @@ class Workers:
 
 
 def same_work_loop(base: KafkaConfig, jobs: int, partitions: int = 12) -> float:
-    """The ceiling for the worker's own work: one process consuming each job and, like
-    a worker, decoding it, synthesising its clap and producing its running, progress
-    and done events (the done event carrying the WAV) — without slots, retries,
-    cancellation checks or offset tracking."""
-    kafka = private_kafka(base, partitions, prefix="bench")
-    producer = Producer(kafka.producer())
-    for _ in range(jobs):
-        job = messages.JobRequest(id=str(uuid.uuid4()), claps=1)
-        producer.produce(kafka.topics.jobs, key=job.id, value=job.encode())
-        producer.poll(0)
-    producer.flush(60)
-    consumer = Consumer(kafka.consumer(kafka.worker_group))
-    consumer.subscribe([kafka.topics.jobs])
-    seen, began = 0, None
-    while seen < jobs:
-        msg = consumer.poll(1.0)
-        if msg is None or msg.error():
-            continue
-        began = began or time.perf_counter()
+    """The ceiling for the worker's own work: like a worker, decode each job, synthesise
+    its clap and produce its running, progress and done events (the done event
+    carrying the WAV)."""
+
+    def worker_events(msg):
         job = messages.JobRequest.decode(msg.value())
         common = {"job": job.id, "at": time.time(), "total": 1}
-        for event in (
+        return [
             messages.JobEvent(type=messages.RUNNING, done=0, seq=0, **common),
             messages.JobEvent(type=messages.PROGRESS, done=1, seq=1, **common),
             messages.JobEvent(
                 type=messages.DONE, done=1, seq=2, result=synthesize(1, job.id), **common
             ),
-        ):
-            producer.produce(kafka.topics.events, key=msg.key(), value=event.encode())
-            producer.poll(0)
-        consumer.store_offsets(msg)
-        seen += 1
-    producer.flush(60)
-    elapsed = time.perf_counter() - began
-    consumer.close()
-    return jobs / elapsed
+        ]
+
+    return consume_produce_loop(base, jobs, worker_events, partitions)
