@@ -17,6 +17,7 @@ class Watermark:
 
     def __init__(self) -> None:
         self._pending: deque[int] = deque()
+        self._open: set[int] = set()  # _pending as a set: finish() runs once per job
         self._finished: set[int] = set()
         self.stored: int | None = None  # the last watermark returned by finish()
 
@@ -24,23 +25,22 @@ class Watermark:
         if self._pending and offset <= self._pending[-1]:
             raise ValueError(f"offset {offset} does not follow {self._pending[-1]}")
         self._pending.append(offset)
+        self._open.add(offset)
 
     def finish(self, offset: int) -> int | None:
         """Mark an offset finished; return the new watermark (next offset) if it moved."""
-        if offset not in self._pending or offset in self._finished:
+        if offset not in self._open or offset in self._finished:
             return None
         self._finished.add(offset)
         moved = None
         while self._pending and self._pending[0] in self._finished:
-            self._finished.discard(self._pending[0])
-            moved = self._pending.popleft() + 1
+            done = self._pending.popleft()
+            self._finished.discard(done)
+            self._open.discard(done)
+            moved = done + 1
         if moved is not None:
             self.stored = moved
         return moved
-
-    @property
-    def in_flight(self) -> int:
-        return len(self._pending)
 
 
 @dataclass(eq=False)

@@ -22,7 +22,6 @@ class Watch:
         self.peak_lag = 0
         self.peak_lag_at = 0.0
         self.peak_load = 0.0
-        self.lag_samples = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="soak-watch", daemon=True)
 
@@ -43,7 +42,6 @@ class Watch:
                     lag = unread(reader, self.kafka.worker_group, self.kafka.topics.jobs)
                 except (KafkaException, LookupError):
                     continue  # the broker is restarting: no sample
-                self.lag_samples += 1
                 if lag > self.peak_lag:
                     self.peak_lag, self.peak_lag_at = lag, time.monotonic() - self._began
         finally:
