@@ -4,7 +4,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint format broker-start broker-stop clean spike bench soak
+.PHONY: run test lint format broker-start broker-stop clean spike bench soak \
+	cluster cluster-down cluster-status e2e
 
 run: $(STAMP)
 	DEBUG=$${DEBUG:-true} exec $(PY) manage.py run_local
@@ -27,6 +28,23 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest
+
+# A Kubernetes control plane with KEDA on loopback (built from source once, cached in
+# ~/.cache/clapstream); `make cluster-down` stops it. docs/deploy.md tells more.
+cluster: $(STAMP)
+	$(PY) -m tools.cluster up
+
+cluster-down: $(STAMP)
+	$(PY) -m tools.cluster down
+
+cluster-status: $(STAMP)
+	$(PY) -m tools.cluster status
+
+# Every overlay applied to a real control plane, and KEDA scaling on real lag
+# (tests/e2e; the first run builds Kubernetes, etcd and KEDA: about half an hour).
+e2e: $(STAMP)
+	$(PY) -m tools.cluster build
+	$(VENV)/bin/pytest tests/e2e -m e2e --timeout=900
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

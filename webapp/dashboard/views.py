@@ -142,6 +142,8 @@ def data(request):
                 "desired_replicas": decision.desired,
                 "total_lag": decision.total_lag,
                 "metric": decision.metric,
+                "keda_metric": decision.keda_metric,
+                "keda_desired_replicas": decision.keda_desired,
                 "active": decision.active,
                 "formula": decision.formula,
             },
