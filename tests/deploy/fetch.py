@@ -22,11 +22,12 @@ from pathlib import Path
 import pytest
 
 from streams.broker import cache_home
+from tools.cluster import versions
 
 HERE = Path(__file__).resolve().parent
 
 KEDA_MODULE = "github.com/kedacore/keda/v2"
-KEDA_VERSION = "v2.21.0"
+KEDA_VERSION = versions.KEDA  # the same KEDA `make cluster` builds and runs
 KEDA_SUM = "h1:R6z2HZvstK4RLUMxroNACzBj74xGxt3kG59b5Xc+Xps="  # go.sum line of that version
 
 # 0.45 is the last Strimzi whose crd-generator is on Maven Central with the v1beta2
@@ -70,6 +71,14 @@ def _go() -> str:
 
 def keda_crds() -> list[Path]:
     """KEDA's CRD files, from the module cache of the go command."""
+    module = keda_module()
+    crds = sorted((module / "config" / "crd" / "bases").glob("keda.sh_*.yaml"))
+    assert crds, f"no CRDs in {module}"
+    return crds
+
+
+def keda_module() -> Path:
+    """The KEDA module's source, from the module cache of the go command."""
     go = _go()
     with tempfile.TemporaryDirectory() as outside_any_module:
         out = _run(
@@ -82,9 +91,7 @@ def keda_crds() -> list[Path]:
     if info.get("Error"):
         pytest.fail(f"downloading {KEDA_MODULE}@{KEDA_VERSION}: {info['Error']}")
     assert info["Sum"] == KEDA_SUM, f"{KEDA_MODULE}@{KEDA_VERSION} hash {info['Sum']} != pinned"
-    crds = sorted((Path(info["Dir"]) / "config" / "crd" / "bases").glob("keda.sh_*.yaml"))
-    assert crds, f"no CRDs in {info['Dir']}"
-    return crds
+    return Path(info["Dir"])
 
 
 def strimzi_crds() -> list[Path]:

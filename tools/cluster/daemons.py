@@ -26,13 +26,14 @@ class Record:
     log: str
 
     def alive(self) -> bool:
-        if not _exists(self.pid):
+        if not _exists(self.pid) or _state(self.pid) in (None, "Z"):
             return False
         try:
-            cmdline = Path(f"/proc/{self.pid}/cmdline").read_bytes().split(b"\0")
+            program = Path(f"/proc/{self.pid}/cmdline").read_bytes().split(b"\0")[0]
         except OSError:
             return False
-        return bool(cmdline) and cmdline[0].decode() == self.argv[0]
+        # Empty for a moment while the new program is being exec'd.
+        return program in (b"", self.argv[0].encode())
 
 
 def _exists(pid: int) -> bool:
@@ -105,16 +106,25 @@ class Daemons:
         return stopped
 
 
+def _stat(path: Path) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command: state, ppid, pgrp, ..."""
+    try:
+        return path.read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def _state(pid: int) -> str | None:
+    fields = _stat(Path(f"/proc/{pid}/stat"))
+    return fields[0] if fields else None
+
+
 def group_members(pgid: int) -> list[int]:
-    """The pids in process group pgid (read from /proc)."""
+    """The pids in process group pgid (read from /proc); a zombie counts as gone."""
     members = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        # After the command: state, ppid, pgrp, ...; a zombie counts as gone.
-        if int(fields[2]) == pgid and fields[0] != "Z":
+        fields = _stat(stat)
+        if fields and int(fields[2]) == pgid and fields[0] != "Z":
             members.append(int(stat.parent.name))
     return members
 

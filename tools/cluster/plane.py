@@ -294,12 +294,19 @@ class Cluster:
         # The deploy tests' fetchers: the same KEDA module and Strimzi release.
         from tests.deploy import fetch
 
-        files = [*fetch.keda_crds(), *fetch.strimzi_crds()]
-        args = ["apply", "--server-side", "--force-conflicts"]
-        for f in files:
-            args += ["-f", str(f)]
-        self.kubectl(*args)
-        self.kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
+        apply = ["apply", "--server-side", "--force-conflicts", "-o", "name"]
+        # KEDA's as its release installs them (config/crd, with its patches).
+        keda = self.kubectl(*apply, "-k", str(fetch.keda_module() / "config" / "crd"))
+        strimzi = self.kubectl(*apply, *(f"--filename={f}" for f in fetch.strimzi_crds()))
+        names = [line.split("/", 1)[1] for line in (keda.stdout + strimzi.stdout).split()]
+        api = self.api()
+        for name in names:
+            path = f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}"
+            wait_until(
+                lambda path=path: condition(api.get(path), "Established") == "True",
+                60,
+                f"CRD {name} established",
+            )
 
     def _keda_cert_dir(self, pki: certs.ClusterCerts) -> Path:
         """The layout KEDA reads its mutual-TLS material from (as a mounted Secret)."""
