@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from streams.broker import free_port
+from tools.ports import free_port
 from tools.cluster import build, certs
 from tools.cluster.api import Api, ApiError, condition
 from tools.cluster.daemons import Daemons, Record, group_members

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from streams.broker import cache_home
+from tools.broker.jars import cache_home
 
 KUBERNETES = "v1.34.4"
 ETCD = "v3.7.3"
