@@ -21,10 +21,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from tools.ports import free_port
 from tools.cluster import build, certs
 from tools.cluster.api import Api, ApiError, condition
 from tools.cluster.daemons import Daemons, Record, group_members
+from tools.ports import free_port
 
 log = logging.getLogger(__name__)
 
