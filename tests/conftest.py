@@ -8,6 +8,10 @@ import pytest
 from streams.broker import LocalBroker, free_port
 from streams.config import kafka_config
 
+# The image tests need the built image (minutes to build): `make image-test` builds it
+# and runs them; `make test` leaves them out.
+collect_ignore = [] if os.environ.get("CLAPSTREAM_IMAGE_TESTS") else ["image"]
+
 
 @pytest.fixture(scope="session")
 def kafka_broker():

@@ -76,13 +76,7 @@ def test_the_probe_fails_once_the_broker_is_gone(kafka, tmp_path):
         wait_until(lambda: _probe(env).returncode == 1, limit + 15, "the probe to fail")
         failed_after = time.monotonic() - gone
         assert failed_after >= limit - 1, "the heartbeat must outlive a short hiccup"
-        wait_until(lambda: time.monotonic() - gone > 12, 15, "12 s of outage")
-        outage = log.read_bytes()[before:].decode(errors="replace")
-        assert "group membership lost" in outage
-        complaints = [
-            line for line in outage.splitlines() if " ERROR " in line or " WARNING " in line
-        ]
-        assert 1 <= len(complaints) <= 4, outage[-5000:]
+        assert "group membership lost" in log.read_bytes()[before:].decode(errors="replace")
     finally:
         if worker is not None:
             worker.kill()
