@@ -3,8 +3,8 @@ import dataclasses
 import pytest
 from django.core.management import call_command
 
-from streams.broker import free_port
-from webapp.ops import health
+from tools.ports import free_port
+from webapp.core import health
 
 
 @pytest.fixture
