@@ -10,11 +10,11 @@ import urllib.request
 
 import pytest
 
-from streams.broker import free_port
 from tests.deploy.locks import requirement_pins
 from tests.deploy.manifests import BASE, build, one
 from tests.worker.conftest import wait_until
-from webapp.ops.sandbox import private_kafka
+from tools.ports import free_port
+from tools.sandbox import private_kafka
 
 pytestmark = pytest.mark.kafka
 

@@ -6,9 +6,10 @@ import time
 
 import pytest
 
-from streams.broker import LocalBroker, free_port
 from streams.config import kafka_config
 from tests.worker.conftest import REPO, private_config, wait_until, worker_env
+from tools.broker.process import LocalBroker
+from tools.ports import free_port
 
 
 def test_the_probe_command(tmp_path):
