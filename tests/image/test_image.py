@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from tests.deploy.locks import requirement_pins
+from tests.deploy.locks import normalized, requirement_pins
 from tests.deploy.manifests import BASE, build, one
 from tests.worker.conftest import wait_until
 from tools.ports import free_port
@@ -86,11 +86,13 @@ def test_the_runtime_carries_the_lock_and_no_build_leftovers(engine):
         "python",
         "-c",
         "import importlib.metadata as m; "
-        "print('\\n'.join(sorted(f'{d.name.lower()}=={d.version}' for d in m.distributions())))",
+        "print('\\n'.join(f'{d.name} {d.version}' for d in m.distributions()))",
     )
     assert state["exit_code"] == 0, out
-    installed = {line for line in out.split() if "==" in line}
-    assert installed == {f"{n}=={v}" for n, v in requirement_pins("runtime.lock").items()}
+    installed = dict(line.split() for line in out.strip().splitlines())
+    assert {normalized(name): v for name, v in installed.items()} == requirement_pins(
+        "runtime.lock"
+    )
     state, out = engine.once(
         {}, "sh", "-c", "find /app /opt/venv -name '*.egg-info' -o -name build -o -name pip"
     )
