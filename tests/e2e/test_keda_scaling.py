@@ -24,12 +24,13 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from streams import keda, messages
+from streams.config import kafka_config
 from streams.lag import OffsetReader
-from streams.topics import ensure_topics
-from tests.deploy.manifests import E2E, build, one
+from tests.deploy.manifests import E2E, app_kafka_config, build, one
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_overlays import STRICT_APPLY, warnings_in
 from tests.e2e.timeline import Timeline
+from tools.sandbox import private_kafka, process_env
 
 pytestmark = pytest.mark.kafka
 
@@ -119,13 +120,22 @@ class Scene:
 
 
 @pytest.fixture(scope="module")
-def scene(cluster, kafka):
-    ensure_topics(kafka)
+def scene(cluster, kafka_broker):
     objects = build(E2E)
-    # The one thing chosen at run time: where the broker listens.
+    # Topics and a group of the test's own, with the overlay's partition count, so
+    # that no real group's offsets are ever moved; the broker's address is chosen at
+    # run time too. The trigger is pointed at them, nothing else changes.
+    kafka = private_kafka(
+        kafka_config(), partitions=app_kafka_config(objects).topics.jobs_partitions, prefix="e2e"
+    )
     (trigger,) = one(objects, "ScaledObject", WORKER)["spec"]["triggers"]
-    trigger["metadata"].pop("bootstrapServersFromEnv", None)
-    trigger["metadata"]["bootstrapServers"] = kafka.bootstrap_servers
+    meta = trigger["metadata"]
+    meta.pop("bootstrapServersFromEnv", None)
+    meta.update(
+        bootstrapServers=kafka.bootstrap_servers,
+        topic=kafka.topics.jobs,
+        consumerGroup=kafka.worker_group,
+    )
     listing = {"apiVersion": "v1", "kind": "List", "items": objects}
     done = cluster.kubectl(*STRICT_APPLY, "-f", "-", stdin=json.dumps(listing), check=False)
     assert done.returncode == 0, done.stderr
@@ -134,8 +144,8 @@ def scene(cluster, kafka):
 
 
 @pytest.fixture
-def reader(kafka):
-    r = OffsetReader(kafka)
+def reader(scene):
+    r = OffsetReader(scene.kafka)
     yield r
     r.close()
 
@@ -193,8 +203,8 @@ def back_to_zero(scene, kafka, reader, timeline) -> None:
 
 
 @pytest.fixture
-def timeline(scene, kafka):
-    probe_reader = OffsetReader(kafka)
+def timeline(scene):
+    probe_reader = OffsetReader(scene.kafka)
 
     def probe() -> dict:
         decision = scene.decision(probe_reader)
@@ -224,7 +234,8 @@ def timeline(scene, kafka):
 
 
 @pytest.mark.timeout(900)
-def test_replicas_follow_the_lag_as_the_dashboard_says(scene, kafka, reader, timeline):
+def test_replicas_follow_the_lag_as_the_dashboard_says(scene, reader, timeline):
+    kafka = scene.kafka
     scaling, _ = scaling_of(scene.api.get(SCALED_OBJECT))
     partitions, threshold = kafka.topics.jobs_partitions, scaling.lag_threshold
     assert scaling.min_replicas == 0 < scaling.activation_lag_threshold  # what the overlay says
@@ -272,6 +283,7 @@ def test_replicas_follow_the_lag_as_the_dashboard_says(scene, kafka, reader, tim
         with (logs / f"worker-{i}.log").open("wb") as out:
             env = {
                 **os.environ,
+                **process_env(kafka),
                 "WORKER_ID": f"e2e-{i}",
                 "WORKER_HEARTBEAT_FILE": str(logs / f"worker-{i}.alive"),
                 "CLAP_WORK_MS": "0",
