@@ -20,14 +20,19 @@ OVERLAYS = sorted(p.parent for p in (KUSTOMIZE / "overlays").glob("*/kustomizati
 # a real control plane there, built and schema-checked here, but no deployment's
 # policy applies to it.
 E2E = KUSTOMIZE / "tests" / "keda-e2e"
+# The whole system as pods on the local cluster's node (host network, never pulled):
+# `make e2e` and `make spike-cluster` only.
+PODS_E2E = KUSTOMIZE / "tests" / "pods-e2e"
 SCENARIOS = sorted(
-    p.parent for p in (KUSTOMIZE / "tests").glob("*/kustomization.yaml") if p.parent != E2E
+    p.parent
+    for p in (KUSTOMIZE / "tests").glob("*/kustomization.yaml")
+    if p.parent not in (E2E, PODS_E2E)
 )
 COMPONENTS = sorted(p.parent for p in (KUSTOMIZE / "components").glob("*/kustomization.yaml"))
 # What a cluster would be given: every overlay, and the scenarios that cover the
 # components no overlay uses. The base is built too, but is never deployed as it is.
 DEPLOYABLE = [*OVERLAYS, *SCENARIOS]
-ALL_BUILDS = [BASE, *DEPLOYABLE, E2E]
+ALL_BUILDS = [BASE, *DEPLOYABLE, E2E, PODS_E2E]
 
 POD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"}
 STANDARD_LABELS = [f"app.kubernetes.io/{k}" for k in ("name", "instance", "component", "part-of")]
@@ -76,6 +81,11 @@ def environment(kustomization_dir: Path) -> dict[str, str]:
     for generator in spec.get("configMapGenerator", []):
         if generator["name"] == "clapstream-environment":
             return dict(literal.split("=", 1) for literal in generator["literals"])
+    # A kustomization built on an overlay (keda-e2e on dev) has the overlay's.
+    for resource in spec.get("resources", []):
+        if (kustomization_dir / resource / "kustomization.yaml").is_file():
+            if found := environment((kustomization_dir / resource).resolve()):
+                return found
     return {}
 
 

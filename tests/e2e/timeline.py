@@ -19,6 +19,7 @@ SERIES = {
     "dashboard_desired": ("dashboard: replicas KEDA would ask for", 1),
     "hpa_desired": ("HPA desiredReplicas", 1),
     "replicas": ("Deployment spec.replicas", 1),
+    "worker_pods": ("worker pods Ready (where a node runs them)", 1),
 }
 
 

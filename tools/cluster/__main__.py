@@ -22,12 +22,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("build", help="build etcd, Kubernetes and KEDA unless cached")
-    sub.add_parser("up", help="start a fresh cluster (building first if needed)")
+    up = sub.add_parser("up", help="start a fresh cluster (building first if needed)")
+    up.add_argument(
+        "--no-node", action="store_true", help="the control plane only: no kubelet, no pods"
+    )
     sub.add_parser("down", help="stop every process of the cluster")
     sub.add_parser("status", help="what runs where")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    cluster = Cluster(args.state)
+    cluster = Cluster(args.state, with_node=not getattr(args, "no_node", False))
     if args.command == "build":
         timings = build.build_all()
         print(json.dumps(timings, indent=2) if timings else "all binaries cached")

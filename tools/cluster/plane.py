@@ -2,10 +2,9 @@
 kube-controller-manager, kube-scheduler, KEDA's operator and KEDA's metrics API server,
 each a local process with its log and pid under one state directory.
 
-No node runs here, so no pod ever starts: controllers, HPAs and KEDA act on objects
-and replica counts only. A node (kubelet and containerd) would be one more daemon:
-the kubelet binary is built beside the others, the apiserver authorizes Node requests,
-and the controller-manager signs kubelet client certificates with the cluster CA.
+With node=True (the default) one node joins: a kubelet on the machine's containerd
+(tools/cluster/node.py), tainted so that only the pods e2e overlay runs pods there.
+Without it, controllers, HPAs and KEDA act on objects and replica counts only.
 """
 
 import base64
@@ -21,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from tools.cluster import build, certs
+from tools.cluster import build, certs, node
 from tools.cluster.api import Api, ApiError, condition
 from tools.cluster.daemons import Daemons, Record, group_members
 from tools.ports import free_port
@@ -94,9 +93,11 @@ def wait_until(
 
 
 class Cluster:
-    def __init__(self, state: Path = DEFAULT_STATE, tied: bool = False):
+    def __init__(self, state: Path = DEFAULT_STATE, tied: bool = False, with_node: bool = True):
         self.state = state
         self.daemons = Daemons(state, tied=tied)
+        self.with_node = with_node
+        self.node = node.Node(state, self.daemons)
         self.pki = state / "pki"
         self.kubeconfig = state / "admin.kubeconfig"
         self._ports: Ports | None = None
@@ -165,6 +166,9 @@ class Cluster:
             self._install_crds()
             self._start_keda(binaries["keda"], keda_certs)
             self._register_external_metrics(pki)
+            if self.with_node:
+                kubelet = binaries["k8s"] / "kubelet"
+                self.node.up(kubelet, self.server, self.pki, self.api(), wait_until)
         except BaseException:
             self.down()
             raise
@@ -235,6 +239,7 @@ class Cluster:
                 "--requestheader-extra-headers-prefix=X-Remote-Extra-",
                 f"--proxy-client-cert-file={pki.front_proxy_client.cert}",
                 f"--proxy-client-key-file={pki.front_proxy_client.key}",
+                *node.apiserver_flags(self.pki),
             ],
         )
         api = self.api()
@@ -458,7 +463,8 @@ class Cluster:
     # -- down and status -----------------------------------------------------
 
     def down(self) -> list[str]:
-        stopped = self.daemons.stop_all()
+        # The node's containers first, then the kubelet and containerd.
+        stopped = self.node.down() + self.daemons.stop_all()
         (self.state / "ports.json").unlink(missing_ok=True)
         self._ports = None
         return stopped
@@ -475,6 +481,7 @@ class Cluster:
             "kube-scheduler": f"https://{LOOPBACK}:{p.scheduler}/healthz",
             "keda-operator": f"grpc {LOOPBACK}:{p.keda_grpc}, metrics http://{LOOPBACK}:{p.keda_metrics}/metrics",
             "keda-adapter": f"https://{LOOPBACK}:{p.adapter} ({EXTERNAL_METRICS_APISERVICE})",
+            **self.node.where(),
         }
         lines = []
         for r in records:

@@ -1,0 +1,206 @@
+"""The whole system as pods on the local cluster's node: the pods e2e overlay
+(kustomize/tests/pods-e2e) applied with what is chosen at run time.
+
+What the overlay cannot know is filled in here: the broker's address, a private set
+of topics and groups on it, a throw-away PostgreSQL on 127.0.0.1 shared by the web,
+recorder and sampler pods (and the migrate Job), the web's port on the host's
+network, and the Secrets. `running()` brings it all up and takes it down again.
+"""
+
+import contextlib
+import dataclasses
+import json
+import logging
+import secrets
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from streams.config import KafkaConfig
+from tools.cluster.plane import ROOT, Cluster, ClusterError
+from tools.ports import free_port
+from tools.sandbox import private_kafka
+from tools.soak.postgres import TempPostgres
+
+log = logging.getLogger(__name__)
+
+OVERLAY = ROOT / "kustomize" / "tests" / "pods-e2e"
+NAMESPACE = "clapstream-pods"
+WEB, WORKER, RECORDER, SAMPLER = (
+    f"clapstream-{c}" for c in ("web", "worker", "recorder", "sampler")
+)
+DEPLOYMENTS = (WEB, WORKER, RECORDER, SAMPLER)
+WORKER_SELECTOR = "app.kubernetes.io/component=worker"
+STRICT_APPLY = ("apply", "--server-side", "--force-conflicts", "--validate=strict")
+
+
+@dataclasses.dataclass
+class Stack:
+    cluster: Cluster
+    kafka: KafkaConfig
+    database_url: str
+    web_port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    def env(self) -> dict[str, str]:
+        """Environment for local tools that talk to the same topics and database."""
+        t = self.kafka.topics
+        return {
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap_servers,
+            "CLAP_JOBS_TOPIC": t.jobs,
+            "CLAP_EVENTS_TOPIC": t.events,
+            "CLAP_DLQ_TOPIC": t.dlq,
+            "CLAP_CONTROL_TOPIC": t.control,
+            "CLAP_JOBS_PARTITIONS": str(t.jobs_partitions),
+            "CLAP_EVENTS_PARTITIONS": str(t.events_partitions),
+            "WORKER_GROUP": self.kafka.worker_group,
+            "RECORDER_GROUP": self.kafka.recorder_group,
+            "DATABASE_URL": self.database_url,
+        }
+
+    def get(self, kind: str, name: str = "", selector: str = "") -> dict:
+        args = ["get", kind, *([name] if name else []), "-n", NAMESPACE, "-o", "json"]
+        if selector:
+            args += ["-l", selector]
+        return json.loads(self.cluster.kubectl(*args).stdout)
+
+    def worker_pods(self) -> list[dict]:
+        """The worker pods that exist and are not being deleted."""
+        pods = self.get("pods", selector=WORKER_SELECTOR)["items"]
+        return [p for p in pods if not p["metadata"].get("deletionTimestamp")]
+
+    def ready_worker_pods(self) -> list[dict]:
+        return [p for p in self.worker_pods() if pod_ready(p)]
+
+
+def pod_ready(pod: dict) -> bool:
+    for c in (pod.get("status") or {}).get("conditions") or []:
+        if c["type"] == "Ready":
+            return c["status"] == "True"
+    return False
+
+
+def _one(objects: list[dict], kind: str, name: str) -> dict:
+    (found,) = (o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name)
+    return found
+
+
+def manifests(kafka: KafkaConfig, database_url: str, web_port: int, **settings) -> list[dict]:
+    """The overlay's objects with this run's broker, topics, groups, port and Secrets;
+    settings override entries of the ConfigMap (e.g. CLAP_WORK_MS)."""
+    from tests.deploy.manifests import build
+
+    objects = build(OVERLAY)
+    (config,) = (
+        o
+        for o in objects
+        if o["kind"] == "ConfigMap" and o["metadata"]["name"].startswith("clapstream-config")
+    )
+    t = kafka.topics
+    config["data"].update(
+        KAFKA_BOOTSTRAP_SERVERS=kafka.bootstrap_servers,
+        CLAP_JOBS_TOPIC=t.jobs,
+        CLAP_EVENTS_TOPIC=t.events,
+        CLAP_DLQ_TOPIC=t.dlq,
+        CLAP_CONTROL_TOPIC=t.control,
+        WORKER_GROUP=kafka.worker_group,
+        RECORDER_GROUP=kafka.recorder_group,
+        **{k: str(v) for k, v in settings.items()},
+    )
+    (trigger,) = _one(objects, "ScaledObject", WORKER)["spec"]["triggers"]
+    trigger["metadata"].pop("bootstrapServersFromEnv", None)
+    trigger["metadata"].update(
+        bootstrapServers=kafka.bootstrap_servers, topic=t.jobs, consumerGroup=kafka.worker_group
+    )
+    # On the host's network the web listens on a port of this run.
+    (web,) = _one(objects, "Deployment", WEB)["spec"]["template"]["spec"]["containers"]
+    web["command"][web["command"].index("-p") + 1] = str(web_port)
+    web["ports"][0]["containerPort"] = web_port
+    objects += [
+        _secret(
+            "clapstream-app",
+            {"secret-key": secrets.token_urlsafe(50), "metrics-token": secrets.token_urlsafe(24)},
+        ),
+        _secret("clapstream-database", {"url": database_url}),
+    ]
+    return objects
+
+
+def _secret(name: str, data: dict[str, str]) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": name, "namespace": NAMESPACE},
+        "stringData": data,
+    }
+
+
+def apply(cluster: Cluster, objects: list[dict]) -> None:
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}
+    listing = {"apiVersion": "v1", "kind": "List", "items": [namespace, *objects]}
+    cluster.kubectl(*STRICT_APPLY, "-f", "-", stdin=json.dumps(listing))
+
+
+def wait_ready(stack: Stack, timeout: float = 300) -> None:
+    """The Jobs complete and every Deployment has all its pods Ready."""
+    deadline = time.monotonic() + timeout
+    for kind, name, condition in (
+        *(("job", j, "condition=Complete") for j in _jobs(stack)),
+        *(("deployment", d, "condition=Available") for d in DEPLOYMENTS),
+    ):
+        left = max(1, int(deadline - time.monotonic()))
+        done = stack.cluster.kubectl(
+            "wait", kind, name, "-n", NAMESPACE, f"--for={condition}", f"--timeout={left}s",
+            check=False,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise ClusterError(f"{kind} {name} not {condition}: {done.stderr}\n{describe(stack)}")
+
+
+def _jobs(stack: Stack) -> list[str]:
+    return [j["metadata"]["name"] for j in stack.get("jobs")["items"]]
+
+
+def describe(stack: Stack) -> str:
+    """The pods and their states, for an error message."""
+    return stack.cluster.kubectl("get", "pods", "-n", NAMESPACE, "-o", "wide", check=False).stdout
+
+
+@contextlib.contextmanager
+def running(
+    cluster: Cluster, base: KafkaConfig, timeout: float = 300, **settings
+) -> Iterator[Stack]:
+    """The system as pods, on private topics and a throw-away database, until exit."""
+    from tests.deploy.manifests import app_kafka_config, build
+
+    scratch = Path(tempfile.mkdtemp(prefix="clapstream-pods-"))
+    postgres = TempPostgres(scratch / "postgres")
+    postgres.start()
+    try:
+        partitions = app_kafka_config(build(OVERLAY)).topics.jobs_partitions
+        kafka = private_kafka(base, partitions=partitions, prefix="pods")
+        stack = Stack(cluster, kafka, postgres.url(), free_port())
+        apply(cluster, manifests(kafka, stack.database_url, stack.web_port, **settings))
+        wait_ready(stack, timeout)
+        yield stack
+    finally:
+        delete(cluster)
+        postgres.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def delete(cluster: Cluster, timeout: float = 120) -> None:
+    """The namespace and every pod in it, gone (each pod's grace period honoured)."""
+    cluster.kubectl("delete", "namespace", NAMESPACE, "--ignore-not-found", "--wait=false")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done = cluster.kubectl("get", "namespace", NAMESPACE, check=False)
+        if done.returncode != 0:
+            return
+        time.sleep(1)
+    log.warning("namespace %s still terminating after %.0f s", NAMESPACE, timeout)
