@@ -83,9 +83,9 @@ def environment(kustomization_dir: Path) -> dict[str, str]:
             return dict(literal.split("=", 1) for literal in generator["literals"])
     # A kustomization built on an overlay (keda-e2e on dev) has the overlay's.
     for resource in spec.get("resources", []):
-        if (kustomization_dir / resource / "kustomization.yaml").is_file():
-            if found := environment((kustomization_dir / resource).resolve()):
-                return found
+        parent = (kustomization_dir / resource).resolve()
+        if (parent / "kustomization.yaml").is_file() and (found := environment(parent)):
+            return found
     return {}
 
 
