@@ -78,6 +78,18 @@ class Node:
             f"node {NAME} Ready",
             self._alive("kubelet"),
         )
+        # The kubelet refuses a loopback node IP and reports no address, so pods on the
+        # host's network would have no IP (and probes no host). Given here, it stays:
+        # the kubelet never sets the addresses it could not validate.
+        api.request(
+            "PATCH",
+            f"/api/v1/nodes/{NAME}/status",
+            {"status": {"addresses": [
+                {"type": "InternalIP", "address": "127.0.0.1"},
+                {"type": "Hostname", "address": NAME},
+            ]}},
+            content_type="application/merge-patch+json",
+        )  # fmt: skip
 
     def _alive(self, name: str):
         def check():

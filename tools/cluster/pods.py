@@ -179,7 +179,7 @@ def running(
     from tests.deploy.manifests import app_kafka_config, build
 
     scratch = Path(tempfile.mkdtemp(prefix="clapstream-pods-"))
-    postgres = TempPostgres(scratch / "postgres")
+    postgres = TempPostgres(scratch)  # it opens its directory to the postgres user
     postgres.start()
     try:
         partitions = app_kafka_config(build(OVERLAY)).topics.jobs_partitions

@@ -1,0 +1,145 @@
+"""`make spike-cluster`: the spike profile against the web pod of the local cluster.
+
+    python -m tools.cluster.spike [--rate R] [--peak P] [--seconds S] [--base-seconds B]
+
+Brings the local cluster up (with its node) unless it runs, starts a private broker,
+deploys the system as pods (kustomize/tests/pods-e2e, on a throw-away PostgreSQL),
+sends the loadgen spike profile to the web pod, and records every second the lag,
+the HPA's desired replicas, the Deployment's replicas and the worker pods Ready, until
+the workers are back to the minimum. Writes results.json and chart.png (loadgen) and
+timeline.json and timeline.png (the scaling chain) into results/<timestamp>/, and
+counts accepted against done. The defaults are sized for a two-core machine."""
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from streams.config import kafka_config
+from streams.lag import OffsetReader
+from tests.e2e.timeline import Timeline
+from tools.broker.process import LocalBroker
+from tools.cluster import pods
+from tools.cluster.plane import DEFAULT_STATE, Cluster
+from tools.loadgen.results import new_folder
+from tools.ports import free_port
+
+log = logging.getLogger(__name__)
+SCALE_IN_TIMEOUT = 300
+
+
+def arguments() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.cluster.spike",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--rate", type=float, default=2.0, help="jobs/s before and after")
+    parser.add_argument("--peak", type=float, default=30.0, help="jobs/s in the spike")
+    parser.add_argument("--seconds", type=float, default=20.0, help="of the peak")
+    parser.add_argument("--base-seconds", type=float, default=20.0)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--work-ms", type=int, default=200, help="per clap (CLAP_WORK_MS)")
+    parser.add_argument("--results", type=Path, default=Path("results"))
+    parser.add_argument("--state", type=Path, default=DEFAULT_STATE)
+    return parser
+
+
+def load() -> str:
+    return ", ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def main(argv: list[str] | None = None) -> None:
+    o = arguments().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    folder = new_folder(o.results)
+    cluster = Cluster(o.state)
+    cluster.up()
+    scratch = Path(tempfile.mkdtemp(prefix="clapstream-spike-cluster-"))
+    broker = LocalBroker(data_dir=scratch / "broker", port=free_port(), controller_port=free_port())
+    broker.start()
+    try:
+        os.environ["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap
+        with pods.running(
+            cluster, kafka_config(), CLAP_SUBMIT_RATE="100000/min", CLAP_WORK_MS=o.work_ms
+        ) as stack:
+            print(f"web pod at {stack.url}; load {load()}")
+            timeline, summary = spike(stack, o, folder)
+    finally:
+        broker.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+    report(folder, timeline, summary, o)
+
+
+def spike(stack: pods.Stack, o, folder: Path) -> tuple[Timeline, dict]:
+    reader = OffsetReader(stack.kafka)
+
+    def probe() -> dict:
+        offsets = reader.offsets(stack.kafka.worker_group, stack.kafka.topics.jobs)
+        hpa = stack.get("horizontalpodautoscaler", pods.WORKER)
+        return {
+            "lag": sum(p.unread() for p in offsets),
+            "hpa_desired": hpa["status"].get("desiredReplicas"),
+            "replicas": stack.get("deployment", pods.WORKER)["spec"]["replicas"],
+            "worker_pods": len(stack.ready_worker_pods()),
+        }
+
+    timeline = Timeline(probe).start()
+    try:
+        timeline.mark("spike profile starts")
+        loadgen = [
+            *[sys.executable, "-m", "tools.loadgen", "--profile", "spike", "--url", stack.url],
+            *["--rate", str(o.rate), "--peak", str(o.peak), "--seconds", str(o.seconds)],
+            *["--base-seconds", str(o.base_seconds), "--users", str(o.users)],
+            *["--out", str(folder)],
+        ]
+        env = {**os.environ, "DEBUG": "true", **stack.env()}
+        if subprocess.run(loadgen, env=env, check=False).returncode != 0:
+            raise SystemExit("error: loadgen failed")
+        timeline.mark("every job final")
+        deadline = time.monotonic() + SCALE_IN_TIMEOUT
+        minimum = stack.get("scaledobject", pods.WORKER)["spec"]["minReplicaCount"]
+        while len(stack.worker_pods()) > minimum and time.monotonic() < deadline:
+            time.sleep(1)
+        timeline.mark("workers back to the minimum")
+        time.sleep(5)
+    finally:
+        timeline.stop()
+        reader.close()
+    summary = json.loads((folder / "results.json").read_text())["summary"]
+    return timeline, summary
+
+
+def report(folder: Path, timeline: Timeline, summary: dict, o) -> None:
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    title = (
+        f"make spike-cluster: {o.peak:g} jobs/s for {o.seconds:g} s "
+        f"({when}, {commit}, load {load()})"
+    )
+    timeline.save(folder, "timeline", title)
+    samples = timeline.samples
+    peak_pods = max((s.get("worker_pods") or 0) for s in samples)
+    peak_lag = max((s.get("lag") or 0) for s in samples)
+    done = summary["outcomes"].get("done", 0)
+    print(
+        f"spike on the cluster: accepted {summary['accepted']}, done {done}, "
+        f"unfinished {summary['unfinished']}; peak lag {peak_lag}, "
+        f"at most {peak_pods} worker pods Ready; load {load()}"
+    )
+    print(f"results in {folder}/ (results.json, chart.png, timeline.json, timeline.png)")
+    if done != summary["accepted"]:
+        raise SystemExit(f"error: {summary['accepted'] - done} accepted jobs not done")
+
+
+if __name__ == "__main__":
+    main()
