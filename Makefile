@@ -9,7 +9,7 @@ LOCK   := uv pip compile pyproject.toml --quiet --generate-hashes --python-versi
           --python-platform x86_64-manylinux_2_28 --no-emit-package clapstream
 
 .PHONY: run test lint format broker-start broker-stop clean spike bench soak lock image image-test \
-	cluster cluster-down cluster-status e2e
+	cluster cluster-down cluster-status e2e spike-cluster
 
 run: $(STAMP)
 	DEBUG=$${DEBUG:-true} exec $(PY) -m tools.run
@@ -35,8 +35,14 @@ test: $(STAMP)
 
 # A Kubernetes control plane with KEDA on loopback (built from source once, cached in
 # ~/.cache/clapstream); `make cluster-down` stops it. docs/deploy.md tells more.
-cluster: $(STAMP)
+# With one node (kubelet on the machine's containerd, as root) that runs the image.
+cluster: image $(STAMP)
 	$(PY) -m tools.cluster up
+
+# The spike profile against the web pod on that node; KEDA scales the worker pods on
+# lag (docs/deploy.md). SPIKE_ARGS="--peak 40" etc.; results in results/<timestamp>/.
+spike-cluster: image $(STAMP)
+	$(PY) -m tools.cluster.spike $(SPIKE_ARGS)
 
 cluster-down: $(STAMP)
 	$(PY) -m tools.cluster down

@@ -29,7 +29,6 @@ pytestmark = pytest.mark.kafka
 
 # 100 claps of 200 ms: a job runs for about 20 s, long enough to be interrupted.
 LONG_JOB = 100
-HPA = "horizontalpodautoscaler/" + pods.WORKER
 
 
 def wait_for(condition, timeout: float, what: str, interval: float = 0.5):
@@ -138,7 +137,7 @@ def pod_names(stack) -> set[str]:
 
 def test_the_overlays_pods_become_ready_on_the_node(stack):
     for deployment in pods.DEPLOYMENTS:
-        d = stack.get("deployment", deployment)
+        d = stack.get("deployments", deployment)
         assert d["status"].get("readyReplicas") == d["spec"]["replicas"] >= 1, deployment
     for job in stack.get("jobs")["items"]:
         assert job["status"].get("succeeded") == 1, job["metadata"]["name"]
@@ -201,22 +200,12 @@ def test_a_scale_in_loses_nothing(stack, site, db):
 
 
 def test_the_workers_scale_out_on_lag_and_back_in(stack, site, db):
-    scaled = stack.get("scaledobject", pods.WORKER)["spec"]
+    scaled = stack.get("scaledobjects", pods.WORKER)["spec"]
     assert (scaled["minReplicaCount"], scaled["maxReplicaCount"]) == (1, 4)
     wait_for(lambda: len(stack.ready_worker_pods()) == 1, 180, "one worker pod")
     reader = OffsetReader(stack.kafka)
 
-    def probe() -> dict:
-        offsets = reader.offsets(stack.kafka.worker_group, stack.kafka.topics.jobs)
-        hpa = stack.get(HPA)
-        return {
-            "lag": sum(p.unread() for p in offsets),
-            "hpa_desired": hpa["status"].get("desiredReplicas"),
-            "replicas": stack.get("deployment", pods.WORKER)["spec"]["replicas"],
-            "worker_pods": len(stack.ready_worker_pods()),
-        }
-
-    timeline = Timeline(probe).start()
+    timeline = Timeline(lambda: stack.sample(reader)).start()
     try:
         # About 4 minutes of work for one worker: enough lag to ask for all four.
         timeline.mark("submit")

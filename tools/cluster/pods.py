@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from streams.config import KafkaConfig
+from streams.lag import OffsetReader
 from tools.cluster.plane import ROOT, Cluster, ClusterError
 from tools.ports import free_port
 from tools.sandbox import private_kafka
@@ -33,6 +34,13 @@ WEB, WORKER, RECORDER, SAMPLER = (
 )
 DEPLOYMENTS = (WEB, WORKER, RECORDER, SAMPLER)
 WORKER_SELECTOR = "app.kubernetes.io/component=worker"
+API_PATHS = {
+    "pods": "/api/v1",
+    "deployments": "/apis/apps/v1",
+    "jobs": "/apis/batch/v1",
+    "horizontalpodautoscalers": "/apis/autoscaling/v2",
+    "scaledobjects": "/apis/keda.sh/v1alpha1",
+}
 STRICT_APPLY = ("apply", "--server-side", "--force-conflicts", "--validate=strict")
 
 
@@ -63,11 +71,10 @@ class Stack:
             "DATABASE_URL": self.database_url,
         }
 
-    def get(self, kind: str, name: str = "", selector: str = "") -> dict:
-        args = ["get", kind, *([name] if name else []), "-n", NAMESPACE, "-o", "json"]
-        if selector:
-            args += ["-l", selector]
-        return json.loads(self.cluster.kubectl(*args).stdout)
+    def get(self, kind: str, name: str = "", selector: str = "") -> dict | None:
+        """An object of the namespace (None if there is none), or the list of a kind."""
+        path = f"{API_PATHS[kind]}/namespaces/{NAMESPACE}/{kind}" + (f"/{name}" if name else "")
+        return self.cluster.api().get(path, **({"labelSelector": selector} if selector else {}))
 
     def worker_pods(self) -> list[dict]:
         """The worker pods that exist and are not being deleted."""
@@ -76,6 +83,18 @@ class Stack:
 
     def ready_worker_pods(self) -> list[dict]:
         return [p for p in self.worker_pods() if pod_ready(p)]
+
+    def sample(self, reader: OffsetReader) -> dict:
+        """One point of the scaling chain (tests/e2e/timeline.py's series): the lag,
+        the HPA's desired replicas, the Deployment's replicas, the worker pods Ready."""
+        offsets = reader.offsets(self.kafka.worker_group, self.kafka.topics.jobs)
+        hpa = self.get("horizontalpodautoscalers", WORKER) or {}
+        return {
+            "lag": sum(p.unread() for p in offsets),
+            "hpa_desired": hpa.get("status", {}).get("desiredReplicas"),
+            "replicas": self.get("deployments", WORKER)["spec"].get("replicas"),
+            "worker_pods": len(self.ready_worker_pods()),
+        }
 
 
 def pod_ready(pod: dict) -> bool:

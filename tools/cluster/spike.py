@@ -81,17 +81,7 @@ def main(argv: list[str] | None = None) -> None:
 def spike(stack: pods.Stack, o, folder: Path) -> tuple[Timeline, dict]:
     reader = OffsetReader(stack.kafka)
 
-    def probe() -> dict:
-        offsets = reader.offsets(stack.kafka.worker_group, stack.kafka.topics.jobs)
-        hpa = stack.get("horizontalpodautoscaler", pods.WORKER)
-        return {
-            "lag": sum(p.unread() for p in offsets),
-            "hpa_desired": hpa["status"].get("desiredReplicas"),
-            "replicas": stack.get("deployment", pods.WORKER)["spec"]["replicas"],
-            "worker_pods": len(stack.ready_worker_pods()),
-        }
-
-    timeline = Timeline(probe).start()
+    timeline = Timeline(lambda: stack.sample(reader)).start()
     try:
         timeline.mark("spike profile starts")
         loadgen = [
@@ -105,7 +95,7 @@ def spike(stack: pods.Stack, o, folder: Path) -> tuple[Timeline, dict]:
             raise SystemExit("error: loadgen failed")
         timeline.mark("every job final")
         deadline = time.monotonic() + SCALE_IN_TIMEOUT
-        minimum = stack.get("scaledobject", pods.WORKER)["spec"]["minReplicaCount"]
+        minimum = stack.get("scaledobjects", pods.WORKER)["spec"]["minReplicaCount"]
         while len(stack.worker_pods()) > minimum and time.monotonic() < deadline:
             time.sleep(1)
         timeline.mark("workers back to the minimum")
