@@ -31,9 +31,18 @@ def process_env(config: KafkaConfig) -> dict[str, str]:
     same topics, groups and (SQLite) database as this process (Django set up)."""
     from django.conf import settings
 
-    t = config.topics
+    env = kafka_env(config)
     db = settings.DATABASES["default"]
-    env = {
+    if db["ENGINE"].endswith("sqlite3"):
+        env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
+    return env
+
+
+def kafka_env(config: KafkaConfig) -> dict[str, str]:
+    """The settings (environment variables) that point a process at config's broker,
+    topics and groups."""
+    t = config.topics
+    return {
         "KAFKA_BOOTSTRAP_SERVERS": config.bootstrap_servers,
         "CLAP_JOBS_TOPIC": t.jobs,
         "CLAP_EVENTS_TOPIC": t.events,
@@ -44,6 +53,3 @@ def process_env(config: KafkaConfig) -> dict[str, str]:
         "WORKER_GROUP": config.worker_group,
         "RECORDER_GROUP": config.recorder_group,
     }
-    if db["ENGINE"].endswith("sqlite3"):
-        env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
-    return env

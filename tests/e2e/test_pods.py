@@ -11,7 +11,6 @@ scale-ins through the API, KEDA's scaling through the HPA and the pods that run.
 import json
 import os
 import subprocess
-import time
 import uuid
 from datetime import UTC, datetime
 
@@ -22,6 +21,7 @@ import requests
 from streams.config import kafka_config
 from streams.lag import OffsetReader
 from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.test_keda_scaling import wait_for
 from tests.e2e.timeline import Timeline
 from tools.cluster import node, pods
 
@@ -29,17 +29,6 @@ pytestmark = pytest.mark.kafka
 
 # 100 claps of 200 ms: a job runs for about 20 s, long enough to be interrupted.
 LONG_JOB = 100
-
-
-def wait_for(condition, timeout: float, what: str, interval: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(interval)
 
 
 class Site:

@@ -56,7 +56,8 @@ class Node:
 
     # -- up ------------------------------------------------------------------
 
-    def up(self, kubelet_bin: Path, server: str, pki_dir: Path, api: Api, wait) -> None:
+    def up(self, kubelet_bin: Path, server: str, pki_dir: Path, api: Api, wait, alive) -> None:
+        """wait and alive: the control plane's wait_until and daemon check."""
         if os.geteuid() != 0:
             raise NodeError("the node (kubelet and containerd) needs root")
         if missing := missing_programs():
@@ -67,7 +68,7 @@ class Node:
         sandbox = pause.archive()
         self.runtime.write_config(pause.IMAGE)
         self.daemons.start("containerd", self.runtime.argv())
-        wait(self.runtime.serving, 60, "containerd", self._alive("containerd"))
+        wait(self.runtime.serving, 60, "containerd", alive("containerd"))
         if pause.IMAGE not in self.runtime.images():
             self.runtime.import_archive(sandbox)
         self.load_image()
@@ -76,7 +77,7 @@ class Node:
             lambda: condition(api.get(f"/api/v1/nodes/{NAME}"), "Ready") == "True",
             120,
             f"node {NAME} Ready",
-            self._alive("kubelet"),
+            alive("kubelet"),
         )
         # The kubelet refuses a loopback node IP and reports no address, so pods on the
         # host's network would have no IP (and probes no host). Given here, it stays:
@@ -90,15 +91,6 @@ class Node:
             ]}},
             content_type="application/merge-patch+json",
         )  # fmt: skip
-
-    def _alive(self, name: str):
-        def check():
-            record = self.daemons.get(name)
-            if record is None or not record.alive():
-                tail = Path(record.log).read_text()[-3000:] if record else ""
-                raise NodeError(f"{name} exited:\n{tail}")
-
-        return check
 
     def load_image(self, image: str = IMAGE) -> bool:
         """The project's image from podman's store into containerd's k8s.io namespace

@@ -168,7 +168,9 @@ class Cluster:
             self._register_external_metrics(pki)
             if self.with_node:
                 kubelet = binaries["k8s"] / "kubelet"
-                self.node.up(kubelet, self.server, self.pki, self.api(), wait_until)
+                self.node.up(
+                    kubelet, self.server, self.pki, self.api(), wait_until, self._alive_check
+                )
         except BaseException:
             self.down()
             raise

@@ -22,7 +22,7 @@ from streams.config import KafkaConfig
 from streams.lag import OffsetReader
 from tools.cluster.plane import ROOT, Cluster, ClusterError
 from tools.ports import free_port
-from tools.sandbox import private_kafka
+from tools.sandbox import kafka_env, private_kafka
 from tools.soak.postgres import TempPostgres
 
 log = logging.getLogger(__name__)
@@ -57,19 +57,7 @@ class Stack:
 
     def env(self) -> dict[str, str]:
         """Environment for local tools that talk to the same topics and database."""
-        t = self.kafka.topics
-        return {
-            "KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap_servers,
-            "CLAP_JOBS_TOPIC": t.jobs,
-            "CLAP_EVENTS_TOPIC": t.events,
-            "CLAP_DLQ_TOPIC": t.dlq,
-            "CLAP_CONTROL_TOPIC": t.control,
-            "CLAP_JOBS_PARTITIONS": str(t.jobs_partitions),
-            "CLAP_EVENTS_PARTITIONS": str(t.events_partitions),
-            "WORKER_GROUP": self.kafka.worker_group,
-            "RECORDER_GROUP": self.kafka.recorder_group,
-            "DATABASE_URL": self.database_url,
-        }
+        return {**kafka_env(self.kafka), "DATABASE_URL": self.database_url}
 
     def get(self, kind: str, name: str = "", selector: str = "") -> dict | None:
         """An object of the namespace (None if there is none), or the list of a kind."""
@@ -120,21 +108,13 @@ def manifests(kafka: KafkaConfig, database_url: str, web_port: int, **settings) 
         for o in objects
         if o["kind"] == "ConfigMap" and o["metadata"]["name"].startswith("clapstream-config")
     )
-    t = kafka.topics
-    config["data"].update(
-        KAFKA_BOOTSTRAP_SERVERS=kafka.bootstrap_servers,
-        CLAP_JOBS_TOPIC=t.jobs,
-        CLAP_EVENTS_TOPIC=t.events,
-        CLAP_DLQ_TOPIC=t.dlq,
-        CLAP_CONTROL_TOPIC=t.control,
-        WORKER_GROUP=kafka.worker_group,
-        RECORDER_GROUP=kafka.recorder_group,
-        **{k: str(v) for k, v in settings.items()},
-    )
+    config["data"].update(kafka_env(kafka), **{k: str(v) for k, v in settings.items()})
     (trigger,) = _one(objects, "ScaledObject", WORKER)["spec"]["triggers"]
     trigger["metadata"].pop("bootstrapServersFromEnv", None)
     trigger["metadata"].update(
-        bootstrapServers=kafka.bootstrap_servers, topic=t.jobs, consumerGroup=kafka.worker_group
+        bootstrapServers=kafka.bootstrap_servers,
+        topic=kafka.topics.jobs,
+        consumerGroup=kafka.worker_group,
     )
     # On the host's network the web listens on a port of this run.
     (web,) = _one(objects, "Deployment", WEB)["spec"]["template"]["spec"]["containers"]
