@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import psycopg
@@ -196,9 +197,13 @@ def test_the_workers_scale_out_on_lag_and_back_in(stack, site, db):
 
     timeline = Timeline(lambda: stack.sample(reader)).start()
     try:
-        # About 4 minutes of work for one worker: enough lag to ask for all four.
+        # About 200 s of work for one worker, submitted by four owners at once: a lag
+        # of more than 4 x lagThreshold (20), so KEDA asks for all four pods.
         timeline.mark("submit")
-        jobs = [site.submit(claps=5) for _ in range(240)]
+        owners = [site, *(Site(stack.url) for _ in range(3))]
+        with ThreadPoolExecutor(len(owners)) as pool:
+            batches = pool.map(lambda owner: [owner.submit(claps=10) for _ in range(25)], owners)
+        jobs = [job for batch in batches for job in batch]
         peak = wait_for(
             lambda: (n := len(stack.ready_worker_pods())) >= 3 and n,
             180,

@@ -71,6 +71,13 @@ def main(argv: list[str] | None = None) -> None:
             cluster, kafka_config(), CLAP_SUBMIT_RATE="100000/min", CLAP_WORK_MS=o.work_ms
         ) as stack:
             print(f"web pod at {stack.url}; load {load()}")
+            print(
+                f"watch: kubectl --kubeconfig {cluster.kubeconfig} -n {pods.NAMESPACE} "
+                "get pods,hpa -w\n"
+                f"       the Streams dashboard at {stack.url}/admin/streams/ (a staff user: "
+                f"kubectl -n {pods.NAMESPACE} exec -it deploy/{pods.WEB} -- "
+                "python manage.py createsuperuser)"
+            )
             timeline, summary = spike(stack, o, folder)
     finally:
         broker.stop()
