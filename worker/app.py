@@ -252,12 +252,16 @@ class Worker:
 
     # -- callbacks --------------------------------------------------------------------
 
-    def _on_assign(self, _consumer, partitions: list[TopicPartition]) -> None:
+    def _on_assign(self, consumer, partitions: list[TopicPartition]) -> None:
         for tp in partitions:
             key = (tp.topic, tp.partition)
             self.leases[key] = Lease(
                 tp.topic, tp.partition, self.slots.home(key, self.leases.values())
             )
+        if partitions:
+            # librdkafka keeps a partition paused across its revocation: one this worker
+            # paused (slot full), lost and got back would never be fetched again.
+            consumer.resume(partitions)
         if partitions:
             log.info("assigned %s", _names(partitions))
 

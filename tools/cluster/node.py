@@ -85,10 +85,8 @@ class Node:
         api.request(
             "PATCH",
             f"/api/v1/nodes/{NAME}/status",
-            {"status": {"addresses": [
-                {"type": "InternalIP", "address": "127.0.0.1"},
-                {"type": "Hostname", "address": NAME},
-            ]}},
+            # No Hostname address: the API server would dial the node by that name.
+            {"status": {"addresses": [{"type": "InternalIP", "address": "127.0.0.1"}]}},
             content_type="application/merge-patch+json",
         )  # fmt: skip
 
