@@ -40,6 +40,7 @@ DEPLOYMENT = f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments/{WORKER}"
 HPA = f"/apis/autoscaling/v2/namespaces/{NAMESPACE}/horizontalpodautoscalers/{WORKER}"
 SCALED_OBJECT = f"/apis/keda.sh/v1alpha1/namespaces/{NAMESPACE}/scaledobjects/{WORKER}"
 SETTLE = 90  # seconds for KEDA and the HPA to act on a new lag (a few polls and syncs)
+HOLD = 4  # seconds a reached replica count must hold: two HPA syncs, four KEDA polls
 
 
 def wait_for(condition, timeout: float, what: str, interval: float = 0.25):
@@ -169,11 +170,22 @@ def skip_to_end(kafka, reader: OffsetReader) -> None:
         consumer.close()
 
 
-def settle(scene: Scene, reader: OffsetReader, timeline: Timeline, label: str) -> keda.Decision:
+def hold(scene: Scene, replicas: int, seconds: float = HOLD) -> None:
+    """The replica count stays put: no overshoot, no flapping."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert scene.replicas() == replicas
+        time.sleep(0.25)
+
+
+def settle(
+    scene: Scene, reader: OffsetReader, timeline: Timeline, label: str | None
+) -> keda.Decision:
     """Wait until KEDA's operator has acted on the current lag and the Deployment holds
     what KEDA asks for; return the dashboard's decision for that lag."""
     decision = scene.decision(reader)
-    timeline.mark(f"{label}: lag {decision.total_lag}")
+    if label:
+        timeline.mark(f"{label}: lag {decision.total_lag}")
     wait_for(
         lambda: scene.operator_saw() == (decision.keda_metric, decision.active),
         SETTLE,
@@ -192,13 +204,13 @@ def settle(scene: Scene, reader: OffsetReader, timeline: Timeline, label: str) -
             f"the HPA to want {decision.keda_desired}",
         )
     assert scene.external_metric() == decision.keda_metric
+    hold(scene, decision.keda_desired)
     return decision
 
 
 def back_to_zero(scene, kafka, reader, timeline) -> None:
     skip_to_end(kafka, reader)
-    timeline.mark("lag skipped")
-    decision = settle(scene, reader, timeline, "no lag")
+    decision = settle(scene, reader, timeline, None)
     assert decision.desired == 0
 
 
@@ -240,7 +252,7 @@ def test_replicas_follow_the_lag_as_the_dashboard_says(scene, reader, timeline):
     partitions, threshold = kafka.topics.jobs_partitions, scaling.lag_threshold
     assert scaling.min_replicas == 0 < scaling.activation_lag_threshold  # what the overlay says
     wait_for(lambda: scene.hpa() is not None, SETTLE, "KEDA to create the HPA")
-    settle(scene, reader, timeline, "start")
+    settle(scene, reader, timeline, None)
 
     lags = {
         "below activation": scaling.activation_lag_threshold - 1,
