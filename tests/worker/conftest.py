@@ -22,7 +22,7 @@ from confluent_kafka.admin import (
     ResourceType,
 )
 
-from streams.messages import JobEvent, JobRequest
+from streams.messages import FINAL_TYPES, JobEvent, JobRequest
 from tools.sandbox import private_kafka
 from worker.settings import WorkerSettings
 
@@ -146,7 +146,7 @@ class Outputs:
         return [e.type for e in self.of(job_id)]
 
     def final(self, job_id: str) -> JobEvent | None:
-        return next((e for e in self.of(job_id) if e.final), None)
+        return next((e for e in self.of(job_id) if e.type in FINAL_TYPES), None)
 
     def close(self) -> None:
         self.consumer.close()

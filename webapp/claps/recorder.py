@@ -14,9 +14,9 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections
 
 from streams import messages
+from webapp.claps.job_state import record
 from webapp.claps.models import ClapJob
 from webapp.claps.publisher import Publisher
-from webapp.claps.recording import record
 
 log = logging.getLogger(__name__)
 
