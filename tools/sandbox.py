@@ -31,19 +31,8 @@ def process_env(config: KafkaConfig) -> dict[str, str]:
     same topics, groups and (SQLite) database as this process (Django set up)."""
     from django.conf import settings
 
-    t = config.topics
     db = settings.DATABASES["default"]
-    env = {
-        "KAFKA_BOOTSTRAP_SERVERS": config.bootstrap_servers,
-        "CLAP_JOBS_TOPIC": t.jobs,
-        "CLAP_EVENTS_TOPIC": t.events,
-        "CLAP_DLQ_TOPIC": t.dlq,
-        "CLAP_CONTROL_TOPIC": t.control,
-        "CLAP_JOBS_PARTITIONS": str(t.jobs_partitions),
-        "CLAP_EVENTS_PARTITIONS": str(t.events_partitions),
-        "WORKER_GROUP": config.worker_group,
-        "RECORDER_GROUP": config.recorder_group,
-    }
+    env = config.to_env()
     if db["ENGINE"].endswith("sqlite3"):
         env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
     return env

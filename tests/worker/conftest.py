@@ -160,15 +160,9 @@ def outputs(config):
 
 
 def worker_env(config, tmp_path, **overrides) -> dict[str, str]:
-    t = config.topics
     return {
         **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": config.bootstrap_servers,
-        "CLAP_JOBS_TOPIC": t.jobs,
-        "CLAP_EVENTS_TOPIC": t.events,
-        "CLAP_DLQ_TOPIC": t.dlq,
-        "CLAP_CONTROL_TOPIC": t.control,
-        "WORKER_GROUP": config.worker_group,
+        **config.to_env(),
         "CLAP_WORK_MS": "5",
         "WORKER_HEARTBEAT_FILE": str(tmp_path / f"{uuid.uuid4().hex}.alive"),
         "PYTHONUNBUFFERED": "1",
