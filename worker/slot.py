@@ -1,52 +1,61 @@
-"""Concurrency inside one worker: a few slot threads, each owning whole partitions.
+"""The worker's job thread, its bounded backlog and the flow control around it.
 
-A partition is always handled by one slot, so its jobs run in offset order. A slot
-holds a bounded backlog, measured in time: about `backlog_seconds` of work at the
-pace its recent jobs took (at least 2 and at most 10,000 jobs). When it is full the
-poll loop pauses the slot's partitions, and resumes them once half of it is done.
-Resuming makes librdkafka fetch again, which takes about half a second to a second,
-so the half left over keeps the slot busy meanwhile.
+The poll loop hands jobs to one thread that performs them in the order polled, so
+each partition's jobs run in offset order while the loop stays responsive. The
+backlog is measured in time: about `backlog_seconds` of work at the pace recent jobs
+took (at least 2 and at most 10,000 jobs). When it is full the slot pauses the
+worker's partitions, and resumes them once half of it is done. Resuming makes
+librdkafka fetch again, which takes about half a second to a second, so the half
+left over keeps the thread busy meanwhile.
+
+More work per worker comes from more workers (one per partition at most), not from
+more threads: the scaling the autoscaler measures and drives.
 """
 
 import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection
+
+from confluent_kafka import KafkaException, TopicPartition
 
 from worker.offsets import Lease, Ticket
 
 log = logging.getLogger(__name__)
 
 MIN_QUEUED, MAX_QUEUED = 2, 10_000
-SMOOTHING = 0.05  # jobs vary and threads share the GIL: average over ~20 jobs
+SMOOTHING = 0.05  # jobs vary: average over ~20 jobs
 
 
 class Slot:
     def __init__(
         self,
-        index: int,
         handle: Callable[[Ticket], object],
         on_crash: Callable[[BaseException], None],
-        room: threading.Event,
+        consumer,
         backlog_seconds: float,
         first_guess: float,
     ) -> None:
-        self.index = index
+        """`consumer` pauses and resumes partitions; `first_guess`: seconds per job
+        until the slot has timed some."""
         self._handle = handle
         self._on_crash = on_crash
-        self._room = room
+        self._consumer = consumer
         self.backlog_seconds = backlog_seconds
         self.job_seconds = first_guess  # then a moving average of the jobs timed here
+        self._room = threading.Event()  # set when the backlog has drained to half
         self._queue: deque[Ticket] = deque()
         self._current: Ticket | None = None
         self._stopping = False
         self._cond = threading.Condition()
-        self.thread = threading.Thread(target=self._run, name=f"slot-{index}", daemon=True)
+        self.thread = threading.Thread(target=self._run, name="slot", daemon=True)
+
+    # -- the backlog ------------------------------------------------------------------
 
     @property
     def limit(self) -> int:
-        """How many jobs may wait in this slot."""
+        """How many jobs may wait."""
         return max(MIN_QUEUED, min(MAX_QUEUED, int(self.backlog_seconds / self.job_seconds)))
 
     @property
@@ -61,28 +70,73 @@ class Slot:
     def drained(self) -> bool:
         return self.queued <= self.limit // 2
 
-    def put(self, ticket: Ticket) -> None:
+    # -- flow control (called by the poll loop) -----------------------------------------
+
+    def dispatch(self, ticket: Ticket, leases: Collection[Lease]) -> None:
+        """Queue a polled job; a full backlog pauses the partitions."""
         with self._cond:
             self._queue.append(ticket)
             self._cond.notify_all()
+        if self.full:
+            self._pause(leases, True)
 
-    def drop(self, leases: set[Lease]) -> None:
-        """Forget queued work of these leases (their messages will be redelivered)."""
+    def poll_timeout(self, leases: Collection[Lease], longest: float) -> float:
+        """Before each poll: resume the partitions once the backlog has drained. While
+        they stay paused nothing may be fetched, so wait here (up to `longest`) for
+        room and return 0 (the poll still serves the group); else return `longest`."""
+        self._room.clear()
+        if self.drained:
+            self._pause(leases, False)
+        if leases and all(lease.paused for lease in leases):
+            self._room.wait(longest)
+            return 0.0
+        return longest
+
+    def _pause(self, leases: Collection[Lease], pause: bool) -> None:
+        changing = [lease for lease in leases if lease.paused != pause]
+        if not changing:
+            return
+        partitions = [TopicPartition(lease.topic, lease.partition) for lease in changing]
+        try:
+            (self._consumer.pause if pause else self._consumer.resume)(partitions)
+        except KafkaException as exc:
+            log.warning("could not %s %s: %s", "pause" if pause else "resume", partitions, exc)
+            return
+        for lease in changing:
+            lease.paused = pause
+        log.debug(
+            "%s %d partition(s) at %d queued (limit %d)",
+            "paused" if pause else "resumed",
+            len(changing),
+            self.queued,
+            self.limit,
+        )
+
+    # -- life cycle ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def release(self, leases: set[Lease], timeout: float) -> bool:
+        """Drop queued work of ended leases (their messages will be redelivered) and
+        wait until the running job is not one of theirs (it stops at its next clap
+        boundary). False if it still is."""
         with self._cond:
             self._queue = deque(t for t in self._queue if t.lease not in leases)
-
-    def wait_until_free_of(self, leases: set[Lease], timeout: float) -> bool:
-        with self._cond:
             return self._cond.wait_for(
                 lambda: self._current is None or self._current.lease not in leases, timeout
             )
 
-    def stop(self) -> None:
-        """Take no more work; the running job stops by itself (its lease has ended)."""
+    def stop(self, timeout: float) -> bool:
+        """Take no more work and wait for the thread (the running job stops by itself:
+        its lease has ended). False if it did not stop in time."""
         with self._cond:
             self._stopping = True
             self._queue.clear()
             self._cond.notify_all()
+        if self.thread.ident is not None:
+            self.thread.join(timeout)
+        return not self.thread.is_alive()
 
     def _next(self) -> Ticket | None:
         with self._cond:
@@ -106,69 +160,9 @@ class Slot:
                 self._handle(ticket)
                 self.job_seconds += SMOOTHING * (time.monotonic() - started - self.job_seconds)
         except Exception as exc:  # a bug: stop the worker rather than stall its partitions
-            log.exception("slot %d crashed", self.index)
+            log.exception("the slot crashed")
             self._on_crash(exc)
         finally:
             with self._cond:
                 self._current = None
                 self._cond.notify_all()
-
-
-class Slots:
-    """The slots of one worker, and which slot each partition belongs to."""
-
-    def __init__(
-        self,
-        count: int,
-        handle: Callable[[Ticket], object],
-        on_crash: Callable[[BaseException], None],
-        backlog_seconds: float,
-        first_guess: float,
-    ) -> None:
-        """`first_guess`: seconds per job until the slots have timed some."""
-        self.room = threading.Event()  # set when a slot has drained to half its backlog
-        self.slots = [
-            Slot(i, handle, on_crash, self.room, backlog_seconds, first_guess) for i in range(count)
-        ]
-        # A partition keeps its slot across reassignments, so a job of it that is still
-        # winding down can never overlap its redelivery on another slot.
-        self._homes: dict[tuple[str, int], int] = {}
-
-    def start(self) -> None:
-        for slot in self.slots:
-            slot.thread.start()
-
-    def home(self, key: tuple[str, int], held: Iterable[Lease]) -> int:
-        """The slot for a newly assigned partition: its old one, else the least loaded."""
-        if key not in self._homes:
-            load = [0] * len(self.slots)
-            for other in held:
-                load[other.slot] += 1
-            self._homes[key] = min(range(len(self.slots)), key=load.__getitem__)
-        return self._homes[key]
-
-    def dispatch(self, ticket: Ticket) -> Slot:
-        slot = self.slots[ticket.lease.slot]
-        slot.put(ticket)
-        return slot
-
-    def release(self, leases: set[Lease], timeout: float) -> bool:
-        """Drop queued work of ended leases and wait until no slot still runs a job of
-        them (it stops at its next clap boundary). False if one is still running."""
-        deadline = time.monotonic() + timeout
-        for slot in self.slots:
-            slot.drop(leases)
-        return all(
-            slot.wait_until_free_of(leases, max(0.0, deadline - time.monotonic()))
-            for slot in self.slots
-        )
-
-    def stop(self, timeout: float) -> bool:
-        """Stop every slot and wait for them; False if one did not stop in time."""
-        deadline = time.monotonic() + timeout
-        for slot in self.slots:
-            slot.stop()
-        for slot in self.slots:
-            if slot.thread.ident is not None:
-                slot.thread.join(max(0.0, deadline - time.monotonic()))
-        return not any(slot.thread.is_alive() for slot in self.slots)

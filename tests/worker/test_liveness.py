@@ -2,7 +2,7 @@ import os
 import subprocess
 import sys
 
-from tests.worker.conftest import REPO
+from tests.support.workers import REPO
 
 
 def test_the_probe_command(tmp_path):
