@@ -5,6 +5,7 @@ import pytest
 from confluent_kafka.admin import AdminClient
 
 from streams.topics import ensure_topics
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.kafka
 
@@ -45,7 +46,8 @@ def test_grows_but_never_shrinks(kafka):
         config, topics=dataclasses.replace(config.topics, jobs_partitions=6)
     )
     assert f"grew {config.topics.jobs} from 2 to 6 partitions" in ensure_topics(grown)
-    assert _partitions(config, config.topics.jobs) == 6
+    # The controller has the new partitions; the broker's metadata follows a moment later.
+    wait_until(lambda: _partitions(config, config.topics.jobs) == 6, 10, "six partitions")
 
     shrunk = dataclasses.replace(
         config, topics=dataclasses.replace(config.topics, jobs_partitions=3)
