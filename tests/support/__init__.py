@@ -1,1 +1,1 @@
-"""Helpers shared by the tests (fixtures themselves live in tests/conftest.py)."""
+"""Code the tests share (the fixtures themselves live in tests/conftest.py)."""
