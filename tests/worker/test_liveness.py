@@ -12,27 +12,6 @@ from tools.broker.process import LocalBroker
 from tools.ports import free_port
 
 
-def test_the_probe_command(tmp_path):
-    path = tmp_path / "alive"
-    env = {**os.environ, "WORKER_HEARTBEAT_FILE": str(path), "WORKER_LIVENESS_SECONDS": "30"}
-
-    def probe():
-        return subprocess.run(
-            [sys.executable, "-m", "worker.liveness"],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-
-    missing = probe()
-    assert missing.returncode == 1 and "no heartbeat" in missing.stderr
-    path.touch()
-    fresh = probe()
-    assert fresh.returncode == 0 and "alive" in fresh.stdout
-
-
 def _probe(env) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "worker.liveness"],
@@ -42,6 +21,29 @@ def _probe(env) -> subprocess.CompletedProcess:
         text=True,
         check=False,
     )
+
+
+def test_the_probe_command(tmp_path):
+    path = tmp_path / "alive"
+    env = {**os.environ, "WORKER_HEARTBEAT_FILE": str(path), "WORKER_LIVENESS_SECONDS": "30"}
+    missing = _probe(env)
+    assert missing.returncode == 1 and "no heartbeat" in missing.stderr
+    path.touch()
+    fresh = _probe(env)
+    assert fresh.returncode == 0 and "alive" in fresh.stdout
+
+
+def _start(env, log):
+    """`python -m worker` with its output in the file `log`."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "worker"],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
 
 
 @pytest.mark.kafka
@@ -59,15 +61,7 @@ def test_the_probe_fails_once_the_broker_is_gone(kafka, tmp_path):
         env = worker_env(config, tmp_path, WORKER_ID="w-liveness")
         env["WORKER_LIVENESS_SECONDS"] = str(limit)
         log = tmp_path / "worker.log"
-        with log.open("wb") as out:
-            worker = subprocess.Popen(
-                [sys.executable, "-m", "worker"],
-                cwd=REPO,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
+        worker = _start(env, log)
         assert _probe(env).returncode == 1  # not a member yet: the startup probe waits
         wait_until(lambda: _probe(env).returncode == 0, 60, "the worker to join its group")
         assert "group membership live" in log.read_text()
@@ -94,15 +88,7 @@ def test_without_a_broker_the_worker_is_not_alive_and_says_so_once(tmp_path):
         WORKER_ID="w-alone",
     )
     log = tmp_path / "worker.log"
-    with log.open("wb") as out:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "worker"],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
+    worker = _start(env, log)
     try:
         started = time.monotonic()
 
