@@ -47,9 +47,9 @@ broker-stop: $(STAMP)
 	$(PY) -m tools.broker stop
 
 # The image: podman builds the Dockerfile (on a local Debian base where no registry
-# answers; see image/build.sh). IMAGE=name:tag to build another tag.
+# answers; see tools/image/build.sh). IMAGE=name:tag to build another tag.
 image:
-	./image/build.sh
+	./tools/image/build.sh
 
 # Runs the built image: web, worker and recorder containers against a private broker.
 image-test: image $(STAMP)

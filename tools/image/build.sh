@@ -17,7 +17,7 @@ CACHE=${CLAPSTREAM_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/clapstream/image
 SUITE=bookworm
 PACKAGES=python3,python3-venv,ca-certificates
 LOCAL_BASE=localhost/clapstream-base:$SUITE-python3
-export CONTAINERS_CONF=${CONTAINERS_CONF:-$PWD/image/containers.conf}
+export CONTAINERS_CONF=${CONTAINERS_CONF:-$PWD/tools/image/containers.conf}
 podman=(podman --runtime runc)
 
 log() { printf '%s\n' "image: $*" >&2; }
