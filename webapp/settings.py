@@ -123,10 +123,21 @@ TEMPLATES = [
     },
 ]
 
+# No persistent connections (CONN_MAX_AGE 0): the site runs under ASGI (daphne),
+# where Django runs each synchronous database call in a thread of its own, and a
+# connection kept past the request lives on in that thread, never closed by Django's
+# request-end cleanup; Django's docs say to disable persistence under ASGI. The
+# long-running processes (worker, recorder, sampler) hold their connection anyway:
+# CONN_MAX_AGE only governs connections opened for requests.
+if env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0):
+    raise ImproperlyConfigured(
+        "DATABASE_CONN_MAX_AGE is not supported: persistent connections are unsafe under "
+        "ASGI (daphne); leave it unset (0)"
+    )
 DATABASES = {
     "default": dj_database_url.parse(
         env_secret("DATABASE_URL", f"sqlite:///{VAR_DIR / 'clapstream.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0),
+        conn_max_age=0,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -162,6 +173,10 @@ STORAGES = {
     },
 }
 
+# Only the hashed names (every page refers to its static files through them): the
+# image then carries one copy of each file instead of two.
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+
 # In-memory channel layer: each web replica only serves its own sockets, and its
 # relay reads every partition of clap.events, so no shared layer (Redis) is needed.
 CHANNEL_LAYERS = {"default": {"BACKEND": "webapp.realtime.layers.InMemoryChannelLayer"}}
@@ -192,6 +207,13 @@ SPECTACULAR_SETTINGS = {
 }
 
 KAFKA = kafka_config()
+
+# The recorder: how often it republishes the outbox, and its liveness file.
+OUTBOX_SWEEP_SECONDS = env_float("OUTBOX_SWEEP_SECONDS", 5.0, minimum=0.1)
+RECORDER_HEARTBEAT_FILE = env_str(
+    "RECORDER_HEARTBEAT_FILE",
+    "/tmp/clapstream-recorder.alive",  # noqa: S108 - a probe file, not data
+)
 READINESS_TIMEOUT = env_int("READINESS_TIMEOUT_MS", 2000, minimum=100) / 1000
 
 # Streams dashboard: the lag sampler, /metrics and the autoscaling panel.

@@ -3,6 +3,7 @@ import sys
 
 import pytest
 
+from streams.config import KafkaConfig, Topics, from_env
 from streams.envvars import ConfigError, env_bool, env_int, env_secret
 
 
@@ -36,6 +37,24 @@ def test_production_starts_when_configured(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
+def test_persistent_database_connections_are_refused_under_asgi(tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("s" * 50)
+    env = {"SECRET_KEY_FILE": str(secret), "ALLOWED_HOSTS": "example.org"}
+    result = _import_settings({**env, "DATABASE_CONN_MAX_AGE": "60"})
+    assert result.returncode != 0
+    assert "DATABASE_CONN_MAX_AGE is not supported" in result.stderr
+    probe = "import webapp.settings as s; print(s.DATABASES['default']['CONN_MAX_AGE'])"
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={"PATH": "/usr/bin:/bin", "DEBUG": "false", **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == "0"
+
+
 def test_secret_file_wins_over_plain_value(tmp_path, monkeypatch):
     path = tmp_path / "pw"
     path.write_text("from-file\n")
@@ -58,3 +77,24 @@ def test_bad_integer_fails_loudly(monkeypatch):
     monkeypatch.setenv("N", "0")
     with pytest.raises(ConfigError, match="below the minimum"):
         env_int("N", 1, minimum=1)
+
+
+def test_kafka_config_round_trips_through_its_environment(monkeypatch):
+    config = KafkaConfig(
+        bootstrap_servers="10.0.0.1:9092",
+        topics=Topics(
+            jobs="a.jobs",
+            events="a.events",
+            dlq="a.dlq",
+            control="a.control",
+            jobs_partitions=3,
+            events_partitions=5,
+            dlq_partitions=2,
+            replication_factor=3,
+        ),
+        worker_group="a-workers",
+        recorder_group="a-recorder",
+    )
+    for name, value in config.to_env().items():
+        monkeypatch.setenv(name, value)
+    assert from_env() == config

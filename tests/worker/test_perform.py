@@ -5,14 +5,8 @@ import pytest
 
 from streams.heartbeat import check
 from streams.messages import DONE, PROGRESS, RUNNING
-from tests.worker.conftest import (
-    committed_offsets,
-    driving,
-    job,
-    log_ends,
-    produce,
-    wait_until,
-)
+from tests.support.waiting import wait_until
+from tests.support.workers import committed_offsets, driving, job, log_ends, produce
 
 pytestmark = pytest.mark.kafka
 
@@ -47,7 +41,10 @@ def test_a_job_reports_running_progress_and_done_with_its_applause(
         assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, 16000)
         assert wav.getnframes() > 0
     assert outputs.types(second.id) == [RUNNING, PROGRESS, DONE]
-    assert check(tmp_path / "alive", max_age=10)[0]
+    # A live member beats (its group state arrives with the next statistics).
+    wait_until(
+        lambda: check(tmp_path / "alive", max_age=10)[0], 10, "a heartbeat", tick=worker.step
+    )
 
 
 def test_offsets_are_committed_once_outcomes_are_confirmed(config, outputs, start_worker):
