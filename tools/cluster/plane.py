@@ -297,7 +297,9 @@ class Cluster:
         apply = ["apply", "--server-side", "--force-conflicts", "-o", "name"]
         # KEDA's as its release installs them (config/crd, with its patches).
         keda = self.kubectl(*apply, "-k", str(fetch.keda_module() / "config" / "crd"))
-        strimzi = self.kubectl(*apply, *(f"--filename={f}" for f in fetch.strimzi_crds()))
+        # Strimzi's of the newest release the deploy tests check (kafka.strimzi.io/v1).
+        newest = fetch.strimzi_crds(fetch.STRIMZI_VERSIONS[-1])
+        strimzi = self.kubectl(*apply, *(f"--filename={f}" for f in newest))
         names = [line.split("/", 1)[1] for line in (keda.stdout + strimzi.stdout).split()]
         api = self.api()
         for name in names:
