@@ -23,7 +23,7 @@ from pathlib import Path
 
 from tools.cluster import build, certs
 from tools.cluster.api import Api, ApiError, condition
-from tools.cluster.daemons import Daemons, Record, group_members
+from tools.cluster.daemons import Daemons, Record
 from tools.ports import free_port
 
 log = logging.getLogger(__name__)
@@ -485,10 +485,6 @@ class Cluster:
             lines.append(f"{'':<24} log {r.log}")
         lines.append(f"KUBECONFIG={self.kubeconfig}")
         return lines
-
-    def leftovers(self) -> dict[str, list[int]]:
-        """Processes of recorded daemons' groups still alive (none after `down`)."""
-        return {r.name: m for r in self.daemons.records() if (m := group_members(r.pid))}
 
 
 def _https_ok(port: int, path: str) -> bool:
