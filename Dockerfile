@@ -9,7 +9,9 @@
 # pinned by digest; any Debian-based image with python3 (3.11+) and its venv module
 # works too (`--build-arg PYTHON_IMAGE=...`): the steps below call python3, which
 # both the official images and Debian's own python3 provide, never `python`.
-ARG PYTHON_IMAGE=docker.io/library/python:3.11-slim-bookworm@sha256:2e32f7d302adc1c37428355c1e646897c0c53f4fd60b6a551245fb90ee129f91
+# python:3.11-slim-bookworm, by the digest of its multi-arch index alone (some engines
+# refuse or drop a digest that follows a tag).
+ARG PYTHON_IMAGE=docker.io/library/python@sha256:2e32f7d302adc1c37428355c1e646897c0c53f4fd60b6a551245fb90ee129f91
 
 FROM ${PYTHON_IMAGE} AS builder
 ENV PIP_NO_CACHE_DIR=1 \

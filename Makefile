@@ -71,15 +71,13 @@ broker-stop: $(STAMP)
 	$(PY) -m tools.broker stop
 
 # The image: podman builds the Dockerfile (on a local Debian base where no registry
-# answers; see image/build.sh). IMAGE=name:tag to build another tag.
+# answers; see tools/image/build.sh). IMAGE=name:tag to build another tag.
 image:
-	./image/build.sh
+	./tools/image/build.sh
 
 # Runs the built image: web, worker and recorder containers against a private broker.
 image-test: image $(STAMP)
 	CLAPSTREAM_IMAGE_TESTS=1 $(VENV)/bin/pytest tests/image -p no:cacheprovider
-
-e2e: image-test
 
 # After a change of pyproject.toml: regenerate both locks (`make` installs dev.lock).
 lock: $(STAMP)

@@ -18,6 +18,7 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime
+from unittest import mock
 from urllib.request import urlopen
 
 import pytest
@@ -40,6 +41,7 @@ DEPLOYMENT = f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments/{WORKER}"
 HPA = f"/apis/autoscaling/v2/namespaces/{NAMESPACE}/horizontalpodautoscalers/{WORKER}"
 SCALED_OBJECT = f"/apis/keda.sh/v1alpha1/namespaces/{NAMESPACE}/scaledobjects/{WORKER}"
 SETTLE = 90  # seconds for KEDA and the HPA to act on a new lag (a few polls and syncs)
+HOLD = 4  # seconds a reached replica count must hold: two HPA syncs, four KEDA polls
 
 
 def wait_for(condition, timeout: float, what: str, interval: float = 0.25):
@@ -60,7 +62,7 @@ def quantity(text: str) -> float:
 
 
 def scaling_of(scaled_object: dict) -> tuple[keda.KedaScaling, str]:
-    """The dashboard's settings, read from the ScaledObject the cluster holds."""
+    """KEDA's numbers, read from the ScaledObject the cluster holds."""
     spec = scaled_object["spec"]
     (trigger,) = spec["triggers"]
     meta = trigger["metadata"]
@@ -76,12 +78,22 @@ def scaling_of(scaled_object: dict) -> tuple[keda.KedaScaling, str]:
 class Scene:
     """The cluster's view and Kafka's view of the workers, side by side."""
 
-    def __init__(self, cluster, kafka):
+    def __init__(self, cluster, kafka, config_map: str):
         self.cluster = cluster
         self.api = cluster.api()
         self.kafka = kafka
         self.group = kafka.worker_group
         self.topic = kafka.topics.jobs
+        self.config_map = f"/api/v1/namespaces/{NAMESPACE}/configmaps/{config_map}"
+
+    def dashboard_scaling(self) -> keda.KedaScaling:
+        """The dashboard's settings (webapp settings.KEDA), from the ConfigMap the
+        overlay gives the web pods; they must be the ScaledObject's."""
+        data = self.api.get(self.config_map)["data"]
+        with mock.patch.dict(os.environ, data):
+            dashboard = keda.scaling_from_env(self.kafka.topics.jobs_partitions)
+        assert dashboard == scaling_of(self.api.get(SCALED_OBJECT))[0]
+        return dashboard
 
     def replicas(self) -> int:
         return self.api.get(DEPLOYMENT)["spec"]["replicas"]
@@ -115,8 +127,10 @@ class Scene:
         return found["keda_scaler_metrics_value"], found["keda_scaler_active"] == 1
 
     def decision(self, reader: OffsetReader) -> keda.Decision:
-        scaling, policy = scaling_of(self.api.get(SCALED_OBJECT))
-        return keda.desired_replicas(reader.offsets(self.group, self.topic), scaling, policy)
+        """What the dashboard's KEDA panel computes for the group's current offsets."""
+        _, policy = scaling_of(self.api.get(SCALED_OBJECT))
+        offsets = reader.offsets(self.group, self.topic)
+        return keda.desired_replicas(offsets, self.dashboard_scaling(), policy)
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +154,12 @@ def scene(cluster, kafka_broker):
     done = cluster.kubectl(*STRICT_APPLY, "-f", "-", stdin=json.dumps(listing), check=False)
     assert done.returncode == 0, done.stderr
     assert warnings_in(done.stderr) == []
-    return Scene(cluster, kafka)
+    (config,) = [
+        o
+        for o in objects
+        if o["kind"] == "ConfigMap" and o["metadata"]["name"].startswith("clapstream-config")
+    ]
+    return Scene(cluster, kafka, config["metadata"]["name"])
 
 
 @pytest.fixture
@@ -169,11 +188,22 @@ def skip_to_end(kafka, reader: OffsetReader) -> None:
         consumer.close()
 
 
-def settle(scene: Scene, reader: OffsetReader, timeline: Timeline, label: str) -> keda.Decision:
+def hold(scene: Scene, replicas: int, seconds: float = HOLD) -> None:
+    """The replica count stays put: no overshoot, no flapping."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert scene.replicas() == replicas
+        time.sleep(0.25)
+
+
+def settle(
+    scene: Scene, reader: OffsetReader, timeline: Timeline, label: str | None
+) -> keda.Decision:
     """Wait until KEDA's operator has acted on the current lag and the Deployment holds
     what KEDA asks for; return the dashboard's decision for that lag."""
     decision = scene.decision(reader)
-    timeline.mark(f"{label}: lag {decision.total_lag}")
+    if label:
+        timeline.mark(f"{label}: lag {decision.total_lag}")
     wait_for(
         lambda: scene.operator_saw() == (decision.keda_metric, decision.active),
         SETTLE,
@@ -192,13 +222,13 @@ def settle(scene: Scene, reader: OffsetReader, timeline: Timeline, label: str) -
             f"the HPA to want {decision.keda_desired}",
         )
     assert scene.external_metric() == decision.keda_metric
+    hold(scene, decision.keda_desired)
     return decision
 
 
 def back_to_zero(scene, kafka, reader, timeline) -> None:
     skip_to_end(kafka, reader)
-    timeline.mark("lag skipped")
-    decision = settle(scene, reader, timeline, "no lag")
+    decision = settle(scene, reader, timeline, None)
     assert decision.desired == 0
 
 
@@ -236,11 +266,11 @@ def timeline(scene):
 @pytest.mark.timeout(900)
 def test_replicas_follow_the_lag_as_the_dashboard_says(scene, reader, timeline):
     kafka = scene.kafka
-    scaling, _ = scaling_of(scene.api.get(SCALED_OBJECT))
+    scaling = scene.dashboard_scaling()
     partitions, threshold = kafka.topics.jobs_partitions, scaling.lag_threshold
     assert scaling.min_replicas == 0 < scaling.activation_lag_threshold  # what the overlay says
     wait_for(lambda: scene.hpa() is not None, SETTLE, "KEDA to create the HPA")
-    settle(scene, reader, timeline, "start")
+    settle(scene, reader, timeline, None)
 
     lags = {
         "below activation": scaling.activation_lag_threshold - 1,
@@ -259,10 +289,17 @@ def test_replicas_follow_the_lag_as_the_dashboard_says(scene, reader, timeline):
 
     # Let KEDA ask for more than the partitions and its off-by-one shows (keda#4483):
     # the dashboard's exact cap says `partitions`, KEDA's integer division one more.
+    # (The dashboard is told the same maximum.)
     scene.cluster.kubectl(
         "patch", "scaledobject", WORKER, "-n", NAMESPACE, "--type=merge",
         "-p", json.dumps({"spec": {"maxReplicaCount": partitions + 2}}),
     )  # fmt: skip
+    scene.api.request(
+        "PATCH",
+        scene.config_map,
+        {"data": {"KEDA_MAX_REPLICAS": str(partitions + 2)}},
+        content_type="application/merge-patch+json",
+    )
     wait_for(
         lambda: scene.hpa()["spec"]["maxReplicas"] == partitions + 2,
         SETTLE,

@@ -79,7 +79,7 @@ def test_a_deployment_with_an_unknown_field_is_refused(cluster, refusals):
     broken["spec"]["template"]["spec"]["containers"][0]["replicaz"] = 3
     done = apply_one(cluster, broken)
     assert done.returncode != 0
-    assert 'unknown field "spec.template.spec.containers[0].replicaz"' in done.stderr
+    assert 'containers[name="worker"].replicaz: field not declared in schema' in done.stderr
     assert_absent(cluster, "deployment", refusals)
 
 

@@ -17,9 +17,17 @@ SERIES = {
     "lag": ("consumer lag (as KEDA counts it)", 0),
     "keda_metric": ("KEDA's external metric", 0),
     "dashboard_desired": ("dashboard: replicas KEDA would ask for", 1),
-    "hpa_desired": ("HPA desiredReplicas", 1),
     "replicas": ("Deployment spec.replicas", 1),
+    "hpa_desired": ("HPA desiredReplicas (0: off while no replica)", 1),
     "worker_pods": ("worker pods Ready (where a node runs them)", 1),
+}
+STYLES = {
+    "lag": {"linewidth": 2.5, "alpha": 0.6},
+    "keda_metric": {"linestyle": "--"},
+    "dashboard_desired": {"linewidth": 2.5, "alpha": 0.5},
+    "hpa_desired": {"linestyle": ":", "linewidth": 2},
+    "replicas": {},
+    "worker_pods": {"linewidth": 2},
 }
 
 
@@ -70,7 +78,7 @@ class Timeline:
 
 
 def draw(path: Path, title: str, samples: list[dict], marks: list[dict]) -> None:
-    fig = Figure(figsize=(11, 7), layout="constrained")
+    fig = Figure(figsize=(13, 7), layout="constrained")
     messages, replicas = fig.subplots(2, 1, sharex=True)
     fig.suptitle(title)
     for key, (label, panel) in SERIES.items():
@@ -79,15 +87,14 @@ def draw(path: Path, title: str, samples: list[dict], marks: list[dict]) -> None
             continue
         axes = (messages, replicas)[panel]
         style = {"drawstyle": "steps-post"} if panel else {}
-        dashed = {"linestyle": "--"} if key in ("keda_metric", "dashboard_desired") else {}
-        axes.plot(*zip(*points, strict=True), label=label, **style, **dashed)
+        axes.plot(*zip(*points, strict=True), label=label, **style, **STYLES[key])
     messages.set_ylabel("messages")
     replicas.set_ylabel("replicas")
     replicas.set_xlabel("seconds")
     for axes in (messages, replicas):
-        axes.set_ylim(bottom=0)
+        axes.set_ylim(bottom=0, top=axes.get_ylim()[1] * 1.3)  # room for the marks
         axes.grid(alpha=0.3)
-        axes.legend(loc="upper left", fontsize="small")
+        axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
         for mark in marks:
             axes.axvline(mark["t"], color="grey", alpha=0.4, linewidth=0.8)
     top = messages.get_ylim()[1]

@@ -28,7 +28,10 @@ def _engine() -> str:
 
 class Engine:
     def __init__(self, podman: str):
-        self.env = {**os.environ, "CONTAINERS_CONF": str(ROOT / "image" / "containers.conf")}
+        self.env = {
+            **os.environ,
+            "CONTAINERS_CONF": str(ROOT / "tools" / "image" / "containers.conf"),
+        }
         self.base = [podman, "--runtime", "runc"]
         self.names: list[str] = []
 

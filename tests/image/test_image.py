@@ -12,9 +12,9 @@ import pytest
 
 from tests.deploy.locks import normalized, requirement_pins
 from tests.deploy.manifests import BASE, build, one
-from tests.worker.conftest import wait_until
+from tests.support.waiting import wait_until
 from tools.ports import free_port
-from tools.sandbox import private_kafka
+from tools.sandbox import private_kafka, process_env
 
 pytestmark = pytest.mark.kafka
 
@@ -37,18 +37,10 @@ def _site_env(port: int, **extra) -> dict[str, str]:
 
 
 def _kafka_env(config) -> dict[str, str]:
-    t = config.topics
-    return {
-        "KAFKA_BOOTSTRAP_SERVERS": config.bootstrap_servers,
-        "CLAP_JOBS_TOPIC": t.jobs,
-        "CLAP_EVENTS_TOPIC": t.events,
-        "CLAP_DLQ_TOPIC": t.dlq,
-        "CLAP_CONTROL_TOPIC": t.control,
-        "CLAP_JOBS_PARTITIONS": str(t.jobs_partitions),
-        "CLAP_EVENTS_PARTITIONS": str(t.events_partitions),
-        "WORKER_GROUP": config.worker_group,
-        "RECORDER_GROUP": config.recorder_group,
-    }
+    """The test's topics and groups (its database is the containers' own)."""
+    env = process_env(config)
+    env.pop("DATABASE_URL", None)
+    return env
 
 
 def _web(engine, env, port, data):

@@ -7,30 +7,10 @@ import time
 import pytest
 
 from streams.config import kafka_config
-from tests.worker.conftest import REPO, private_config, wait_until, worker_env
+from tests.support.waiting import wait_until
+from tests.support.workers import REPO, private_config, worker_env
 from tools.broker.process import LocalBroker
 from tools.ports import free_port
-
-
-def test_the_probe_command(tmp_path):
-    path = tmp_path / "alive"
-    env = {**os.environ, "WORKER_HEARTBEAT_FILE": str(path), "WORKER_LIVENESS_SECONDS": "30"}
-
-    def probe():
-        return subprocess.run(
-            [sys.executable, "-m", "worker.liveness"],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-
-    missing = probe()
-    assert missing.returncode == 1 and "no heartbeat" in missing.stderr
-    path.touch()
-    fresh = probe()
-    assert fresh.returncode == 0 and "alive" in fresh.stdout
 
 
 def _probe(env) -> subprocess.CompletedProcess:
@@ -42,6 +22,29 @@ def _probe(env) -> subprocess.CompletedProcess:
         text=True,
         check=False,
     )
+
+
+def test_the_probe_command(tmp_path):
+    path = tmp_path / "alive"
+    env = {**os.environ, "WORKER_HEARTBEAT_FILE": str(path), "WORKER_LIVENESS_SECONDS": "30"}
+    missing = _probe(env)
+    assert missing.returncode == 1 and "no heartbeat" in missing.stderr
+    path.touch()
+    fresh = _probe(env)
+    assert fresh.returncode == 0 and "alive" in fresh.stdout
+
+
+def _start(env, log):
+    """`python -m worker` with its output in the file `log`."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "worker"],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
 
 
 @pytest.mark.kafka
@@ -59,24 +62,16 @@ def test_the_probe_fails_once_the_broker_is_gone(kafka, tmp_path):
         env = worker_env(config, tmp_path, WORKER_ID="w-liveness")
         env["WORKER_LIVENESS_SECONDS"] = str(limit)
         log = tmp_path / "worker.log"
-        with log.open("wb") as out:
-            worker = subprocess.Popen(
-                [sys.executable, "-m", "worker"],
-                cwd=REPO,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-        assert _probe(env).returncode == 1  # not a member yet: the startup probe waits
+        worker = _start(env, log)
         wait_until(lambda: _probe(env).returncode == 0, 60, "the worker to join its group")
         assert "group membership live" in log.read_text()
         before = len(log.read_bytes())
+        gone = time.monotonic()  # the broker goes away during its (clean) shutdown
         broker.stop()
-        gone = time.monotonic()
         wait_until(lambda: _probe(env).returncode == 1, limit + 15, "the probe to fail")
         failed_after = time.monotonic() - gone
         assert failed_after >= limit - 1, "the heartbeat must outlive a short hiccup"
+        assert failed_after < limit + 15, f"the probe failed only after {failed_after:.0f} s"
         assert "group membership lost" in log.read_bytes()[before:].decode(errors="replace")
     finally:
         if worker is not None:
@@ -94,15 +89,7 @@ def test_without_a_broker_the_worker_is_not_alive_and_says_so_once(tmp_path):
         WORKER_ID="w-alone",
     )
     log = tmp_path / "worker.log"
-    with log.open("wb") as out:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "worker"],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
+    worker = _start(env, log)
     try:
         started = time.monotonic()
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from tools.cluster import build, certs, node
 from tools.cluster.api import Api, ApiError, condition
-from tools.cluster.daemons import Daemons, Record, group_members
+from tools.cluster.daemons import Daemons, Record
 from tools.ports import free_port
 
 log = logging.getLogger(__name__)
@@ -304,9 +304,9 @@ class Cluster:
         apply = ["apply", "--server-side", "--force-conflicts", "-o", "name"]
         # KEDA's as its release installs them (config/crd, with its patches).
         keda = self.kubectl(*apply, "-k", str(fetch.keda_module() / "config" / "crd"))
-        strimzi = self.kubectl(
-            *apply, *(f"--filename={f}" for f in fetch.strimzi_crds(fetch.STRIMZI_VERSIONS[-1]))
-        )
+        # Strimzi's of the newest release the deploy tests check (kafka.strimzi.io/v1).
+        newest = fetch.strimzi_crds(fetch.STRIMZI_VERSIONS[-1])
+        strimzi = self.kubectl(*apply, *(f"--filename={f}" for f in newest))
         names = [line.split("/", 1)[1] for line in (keda.stdout + strimzi.stdout).split()]
         api = self.api()
         for name in names:
@@ -494,10 +494,6 @@ class Cluster:
             lines.append(f"{'':<24} log {r.log}")
         lines.append(f"KUBECONFIG={self.kubeconfig}")
         return lines
-
-    def leftovers(self) -> dict[str, list[int]]:
-        """Processes of recorded daemons' groups still alive (none after `down`)."""
-        return {r.name: m for r in self.daemons.records() if (m := group_members(r.pid))}
 
 
 def _https_ok(port: int, path: str) -> bool:

@@ -22,7 +22,7 @@ from streams.config import KafkaConfig
 from streams.lag import OffsetReader
 from tools.cluster.plane import ROOT, Cluster, ClusterError
 from tools.ports import free_port
-from tools.sandbox import kafka_env, private_kafka
+from tools.sandbox import private_kafka
 from tools.soak.postgres import TempPostgres
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class Stack:
 
     def env(self) -> dict[str, str]:
         """Environment for local tools that talk to the same topics and database."""
-        return {**kafka_env(self.kafka), "DATABASE_URL": self.database_url}
+        return {**self.kafka.to_env(), "DATABASE_URL": self.database_url}
 
     def get(self, kind: str, name: str = "", selector: str = "") -> dict | None:
         """An object of the namespace (None if there is none), or the list of a kind."""
@@ -108,7 +108,7 @@ def manifests(kafka: KafkaConfig, database_url: str, web_port: int, **settings) 
         for o in objects
         if o["kind"] == "ConfigMap" and o["metadata"]["name"].startswith("clapstream-config")
     )
-    config["data"].update(kafka_env(kafka), **{k: str(v) for k, v in settings.items()})
+    config["data"].update(kafka.to_env(), **{k: str(v) for k, v in settings.items()})
     (trigger,) = _one(objects, "ScaledObject", WORKER)["spec"]["triggers"]
     trigger["metadata"].pop("bootstrapServersFromEnv", None)
     trigger["metadata"].update(

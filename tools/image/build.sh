@@ -10,14 +10,14 @@
 #   PYTHON_IMAGE  a base to use as is, skipping the pull and the local base
 #   PIP_CA        a CA bundle for pip inside the build (default: the host's, if any)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 IMAGE=${IMAGE:-clapstream:0.1.0}
 CACHE=${CLAPSTREAM_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/clapstream/image}
 SUITE=bookworm
 PACKAGES=python3,python3-venv,ca-certificates
 LOCAL_BASE=localhost/clapstream-base:$SUITE-python3
-export CONTAINERS_CONF=${CONTAINERS_CONF:-$PWD/image/containers.conf}
+export CONTAINERS_CONF=${CONTAINERS_CONF:-$PWD/tools/image/containers.conf}
 podman=(podman --runtime runc)
 
 log() { printf '%s\n' "image: $*" >&2; }
