@@ -226,7 +226,6 @@ class Worker:
             # librdkafka keeps a partition paused across its revocation: one this worker
             # paused (slot full), lost and got back would never be fetched again.
             consumer.resume(partitions)
-        if partitions:
             log.info("assigned %s", _names(partitions))
 
     def _on_revoke(self, _consumer, partitions: list[TopicPartition]) -> None:
