@@ -4,8 +4,8 @@ runc through the cgroupfs driver, and the local pause image as the sandbox.
 
 Every project pod uses the host's network, so the bridge network below exists only
 because the kubelet reports a node Ready once the runtime has a valid CNI
-configuration. Its range is the benchmarking block of RFC 2544 (not a private range)
-and nothing is ever routed to it: no masquerading, no gateway.
+configuration. Its range is the benchmarking block of RFC 2544 (outside the RFC 1918
+private ranges) and nothing is ever routed to it: no masquerading, no gateway.
 """
 
 import json
