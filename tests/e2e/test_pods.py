@@ -9,11 +9,8 @@ scale-ins through the API, KEDA's scaling through the HPA and the pods that run.
 """
 
 import json
-import os
-import subprocess
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 
 import psycopg
 import pytest
@@ -23,7 +20,7 @@ from streams.config import kafka_config
 from streams.lag import OffsetReader
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_keda_scaling import wait_for
-from tests.e2e.timeline import Timeline
+from tests.e2e.timeline import Timeline, run_stamp
 from tools.cluster import node, pods
 
 pytestmark = pytest.mark.kafka
@@ -223,13 +220,5 @@ def test_the_workers_scale_out_on_lag_and_back_in(stack, site, db):
 
 
 def _save(timeline: Timeline) -> None:
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-    ).stdout.strip()
-    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    timeline.save(
-        ARTIFACTS,
-        "pods-timeline",
-        f"Worker pods scaled by KEDA on lag (make e2e, {when}, {commit}, load {load})",
-    )
+    title = f"Worker pods scaled by KEDA on lag (make e2e, {run_stamp()})"
+    timeline.save(ARTIFACTS, "pods-timeline", title)

@@ -19,12 +19,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from streams.config import kafka_config
 from streams.lag import OffsetReader
-from tests.e2e.timeline import Timeline
+from tests.e2e.timeline import Timeline, run_stamp
 from tools.broker.process import LocalBroker
 from tools.cluster import pods
 from tools.cluster.plane import DEFAULT_STATE, Cluster
@@ -115,14 +114,7 @@ def spike(stack: pods.Stack, o, folder: Path) -> tuple[Timeline, dict]:
 
 
 def report(folder: Path, timeline: Timeline, summary: dict, o) -> None:
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-    ).stdout.strip()
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    title = (
-        f"make spike-cluster: {o.peak:g} jobs/s for {o.seconds:g} s "
-        f"({when}, {commit}, load {load()})"
-    )
+    title = f"make spike-cluster: {o.peak:g} jobs/s for {o.seconds:g} s ({run_stamp()})"
     timeline.save(folder, "timeline", title)
     samples = timeline.samples
     peak_pods = max((s.get("worker_pods") or 0) for s in samples)
