@@ -50,9 +50,10 @@ cluster-down: $(STAMP)
 cluster-status: $(STAMP)
 	$(PY) -m tools.cluster status
 
-# Every overlay applied to a real control plane, and KEDA scaling on real lag
-# (tests/e2e; the first run builds Kubernetes, etcd and KEDA: about half an hour).
-e2e: $(STAMP)
+# Every overlay applied to a real control plane, KEDA scaling on real lag, and the
+# image's pods on its node (tests/e2e; the first run builds Kubernetes, etcd and
+# KEDA: about half an hour).
+e2e: image $(STAMP)
 	$(PY) -m tools.cluster build
 	$(VENV)/bin/pytest tests/e2e -m e2e --timeout=900
 
