@@ -120,7 +120,11 @@ class Scene:
         found = {}
         for line in text.splitlines():
             for name in ("keda_scaler_metrics_value", "keda_scaler_active"):
-                if line.startswith(name + "{") and f'scaledObject="{WORKER}"' in line:
+                if (
+                    line.startswith(name + "{")
+                    and f'scaledObject="{WORKER}"' in line
+                    and f'namespace="{NAMESPACE}"' in line
+                ):
                     found[name] = float(line.rsplit(" ", 1)[1])
         if len(found) < 2:
             return None
