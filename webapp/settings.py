@@ -65,6 +65,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise: static files are not timed, every routed request is.
+    "webapp.dashboard.request_metrics.RequestMetricsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -199,6 +201,7 @@ SAMPLE_INTERVAL = env_float("SAMPLE_INTERVAL", 5.0, minimum=0.5)  # seconds
 SAMPLE_RETENTION_HOURS = env_int("SAMPLE_RETENTION_HOURS", 24, minimum=1)
 SAMPLER_HEARTBEAT_FILE = env_str("SAMPLER_HEARTBEAT_FILE")  # touched every loop, for probes
 METRICS_TOKEN = env_secret("METRICS_TOKEN")  # bearer token /metrics requires; empty: none
+RECORDER_METRICS_PORT = env_int("RECORDER_METRICS_PORT", 0, minimum=0)  # 0: no endpoint
 # The ScaledObject's numbers: the panel's replica count and the local autoscaler.
 KEDA = scaling_from_env(KAFKA.topics.jobs_partitions)
 

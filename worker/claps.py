@@ -10,7 +10,7 @@ away or the worker is stopping (it then just stops, unstored, to be redelivered)
 import logging
 import time
 
-from streams.messages import CANCELLED, DONE, FAILED, JobRequest, MalformedMessage
+from streams.messages import CANCELLED, DONE, FAILED, JobRequest, MalformedMessage, now
 from worker.applause import synthesize
 from worker.cancellations import CancelledJobs
 from worker.metrics import Metrics
@@ -70,6 +70,8 @@ class Performer:
 
     def perform(self, ticket: Ticket, job: JobRequest) -> str:
         started = time.monotonic()
+        if job.submitted_at:
+            self.metrics.queue_wait_seconds.observe(max(0.0, now() - job.submitted_at))
         report = self.reporter.pickup(ticket, job)
         if job.id in self.cancelled:
             return self._cancelled(report, job, done=0)
@@ -92,13 +94,13 @@ class Performer:
                 report.failed(reason, done=n - 1, attempts=attempts)
                 self.metrics.jobs_failed.inc()
                 self.metrics.jobs_dead_lettered.labels("exhausted").inc()
-                self.metrics.job_seconds.observe(time.monotonic() - started)
+                self.metrics.work_seconds.observe(time.monotonic() - started)
                 return FAILED
             report.progress(n)
         report.done(synthesize(job.claps, job.id))
         elapsed = time.monotonic() - started
         self.metrics.jobs_done.inc()
-        self.metrics.job_seconds.observe(elapsed)
+        self.metrics.work_seconds.observe(elapsed)
         log.debug("job %s done: %d claps in %.2f s", job.id, job.claps, elapsed)
         return DONE
 

@@ -1,4 +1,5 @@
 import io
+import time
 import wave
 
 import pytest
@@ -127,3 +128,17 @@ def test_a_malformed_message_is_handed_to_the_dead_letters(value, reason):
     assert perform.handle(ticket(value)) == MALFORMED
     assert reporter.calls == [("malformed", (reason,), {})]
     assert _value(metrics, "clapstream_worker_jobs_dead_lettered_total", reason="malformed") == 1
+
+
+def test_latency_is_split_into_queue_wait_and_work():
+    perform, _, metrics = performer(clap_work_ms=20)
+    submitted = time.time() - 3.0
+    assert perform.handle(ticket(job(claps=3, submitted_at=submitted).encode())) == "done"
+
+    wait = _value(metrics, "clapstream_worker_job_queue_wait_seconds_sum")
+    assert 3.0 <= wait < 10.0
+    assert _value(metrics, "clapstream_worker_job_queue_wait_seconds_count") == 1
+    work = _value(metrics, "clapstream_worker_job_work_seconds_sum")
+    assert 0.06 <= work < 3.0, "three claps of 20 ms, not the time spent queued"
+    assert _value(metrics, "clapstream_worker_job_work_seconds_bucket", le="0.05") == 0
+    assert _value(metrics, "clapstream_worker_job_work_seconds_bucket", le="+Inf") == 1

@@ -16,14 +16,23 @@ from django.db import DatabaseError, close_old_connections
 from streams import messages
 from webapp.claps.models import ClapJob
 from webapp.claps.publisher import Publisher
+from webapp.claps.recorder_metrics import RecorderMetrics
 from webapp.claps.recording import record
 
 log = logging.getLogger(__name__)
 
 
 class Recorder:
-    def __init__(self, kafka=None, *, batch_size: int = 500, publisher: Publisher | None = None):
+    def __init__(
+        self,
+        kafka=None,
+        *,
+        batch_size: int = 500,
+        publisher: Publisher | None = None,
+        metrics: RecorderMetrics | None = None,
+    ):
         self.kafka = kafka or settings.KAFKA
+        self.metrics = metrics or RecorderMetrics()
         self.batch_size = batch_size
         self.consumer = Consumer(
             self.kafka.consumer(
@@ -54,6 +63,7 @@ class Recorder:
             try:
                 events.append(messages.JobEvent.decode(msg.value()))
             except messages.MalformedMessage as exc:
+                self.metrics.malformed.inc()
                 log.warning(
                     "skipping malformed event at %s/%s@%s: %s",
                     msg.topic(),
@@ -64,12 +74,20 @@ class Recorder:
         try:
             record(events)
         except DatabaseError as exc:
+            self.metrics.database_failures.inc()
             self._rewind(batch, exc)
             return False
+        self._count(events)
         self.db_failures = 0
         for msg in last.values():
             self.consumer.store_offsets(msg)
         return True
+
+    def _count(self, events: list[messages.JobEvent]) -> None:
+        written = messages.now()
+        for event in events:
+            self.metrics.events.labels(event.type).inc()
+            self.metrics.delay.observe(max(0.0, written - event.at))
 
     def _rewind(self, batch, exc: Exception) -> None:
         """The database is away: read the same events again once it is back."""
@@ -102,6 +120,7 @@ class Recorder:
             return 0
         for job in stale:
             self.publisher.publish_job(job)
+        self.metrics.republished.inc(len(stale))
         if stale:
             log.info("republished %d job(s) from the outbox", len(stale))
         return len(stale)

@@ -4,9 +4,15 @@ creates jobs (the outbox) and asks for cancellation."""
 from datetime import UTC, datetime
 
 from django.db import transaction
+from prometheus_client import Counter
 
 from webapp.claps.models import ClapJob, Status
 from webapp.claps.publisher import publisher
+
+
+JOBS_SUBMITTED = Counter(
+    "clapstream_jobs_submitted", "Jobs this web process accepted (into the outbox)."
+)
 
 
 class JobStateConflict(Exception):
@@ -20,6 +26,7 @@ def clap_submit(
         job = ClapJob.objects.create(owner=owner, claps=claps, note=note, fail_at_clap=fail_at_clap)
         # After commit, never inside: a rolled-back job must not reach the workers.
         transaction.on_commit(lambda: publisher().publish_job(job))
+    JOBS_SUBMITTED.inc()
     return job
 
 

@@ -1,7 +1,9 @@
 import signal
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
+from prometheus_client import start_http_server
 
 from streams.envvars import env_float, env_str
 from streams.heartbeat import Heartbeat
@@ -20,6 +22,8 @@ class Command(BaseCommand):
         sweep_interval = env_float("OUTBOX_SWEEP_SECONDS", 5.0, minimum=0.1)
         heartbeat = Heartbeat(Path(env_str("RECORDER_HEARTBEAT_FILE", HEARTBEAT_FILE)))
         recorder = Recorder()
+        if settings.RECORDER_METRICS_PORT:
+            start_http_server(settings.RECORDER_METRICS_PORT, registry=recorder.metrics.registry)
         self.stdout.write("recording events")
         try:
             while not self.shutdown:
