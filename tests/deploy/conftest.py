@@ -36,10 +36,11 @@ def objects(request, built_all) -> list[dict]:
 
 @pytest.fixture(scope="session")
 def crd_schemas() -> CrdSchemas:
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(max_workers=3) as pool:
         keda = pool.submit(fetch.keda_crds)
         strimzi = pool.submit(fetch.strimzi_crds)
-        return CrdSchemas([*keda.result(), *strimzi.result()])
+        monitoring = pool.submit(fetch.prometheus_operator_crds)
+        return CrdSchemas([*keda.result(), *strimzi.result(), *monitoring.result()])
 
 
 @pytest.fixture(scope="session")
