@@ -1,8 +1,6 @@
 """/metrics reads the latest samples and the job rows, and times this process's
 requests by route."""
 
-import shutil
-import subprocess
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -10,8 +8,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from streams.health import Status as Health
-
 from streams.keda import KedaScaling
+from tests.monitoring import promtool
 from webapp.claps.models import ClapJob, Status
 from webapp.dashboard.models import GroupSample, PartitionSample
 
@@ -189,13 +187,8 @@ def test_requests_are_timed_by_route_not_by_path(client, fake_publisher):
 
 def test_metric_names_follow_the_prometheus_conventions(client, settings):
     """promtool's linter over a full scrape: units, _total on counters and only there."""
-    promtool = shutil.which("promtool")
-    assert promtool, "promtool is missing: install Debian's prometheus package"
     _sample_lag(settings, (0, 100), (10, 120))
     _job(Status.DONE, 3, 0.8)
     client.get("/healthz")
-    text = client.get("/metrics").content
-    done = subprocess.run(
-        [promtool, "check", "metrics"], input=text, capture_output=True, check=False
-    )
+    done = promtool.run("check", "metrics", stdin=client.get("/metrics").content)
     assert done.returncode == 0, done.stdout.decode() + done.stderr.decode()

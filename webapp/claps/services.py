@@ -9,7 +9,6 @@ from prometheus_client import Counter
 from webapp.claps.models import ClapJob, Status
 from webapp.claps.publisher import publisher
 
-
 JOBS_SUBMITTED = Counter(
     "clapstream_jobs_submitted", "Jobs this web process accepted (into the outbox)."
 )
