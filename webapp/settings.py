@@ -56,7 +56,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "webapp.ops",
+    "webapp.core",
     "webapp.claps",
     "webapp.realtime",
     "webapp.pages",
@@ -73,7 +73,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "webapp.ops.security.ContentSecurityPolicyMiddleware",
+    "webapp.core.security.ContentSecurityPolicyMiddleware",
 ]
 
 # Browser security. Behind TLS (the default without DEBUG) cookies are secure, HSTS
