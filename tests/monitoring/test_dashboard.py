@@ -16,10 +16,10 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from streams.broker import free_port
 from tests.monitoring.promtool import ROOT
 from tests.pipeline.conftest import wait_for
 from tests.realtime.conftest import start_web
+from tools.ports import free_port
 from webapp.claps.models import ClapJob, Status
 
 DASHBOARD = ROOT / "kustomize" / "components" / "monitoring" / "dashboard.json"
