@@ -10,6 +10,7 @@ away or the worker is stopping (it then just stops, unstored, to be redelivered)
 import logging
 import time
 
+from streams import logs, tracing
 from streams.messages import CANCELLED, DONE, FAILED, JobRequest, MalformedMessage, now
 from worker.applause import synthesize
 from worker.cancellations import CancelledJobs
@@ -51,25 +52,44 @@ class Performer:
         self.metrics = metrics
 
     def handle(self, ticket: Ticket) -> str:
-        """Decode and perform one polled message; return how it ended."""
-        try:
-            job = JobRequest.decode(ticket.message.value())
-        except MalformedMessage as exc:
-            msg = ticket.message
-            log.warning(
-                "dead-lettering malformed message %s[%d]@%d: %s",
-                msg.topic(),
-                msg.partition(),
-                msg.offset(),
-                exc,
-            )
-            self.reporter.malformed(ticket, str(exc))
-            self.metrics.jobs_dead_lettered.labels("malformed").inc()
-            return MALFORMED
-        return self.perform(ticket, job)
+        """Decode and perform one polled message; return how it ended. Everything logged
+        meanwhile names the message and its job, inside the job's trace."""
+        msg = ticket.message
+        with (
+            logs.job_context(
+                job_id=_text(msg.key()),
+                topic=msg.topic(),
+                partition=msg.partition(),
+                offset=msg.offset(),
+                worker=self.settings.worker_id,
+            ),
+            tracing.span(
+                "clap job",
+                tracing.from_headers(msg.headers()),
+                kind="consumer",
+                **{
+                    "messaging.system": "kafka",
+                    "messaging.destination.name": msg.topic(),
+                    "messaging.kafka.partition": msg.partition(),
+                    "messaging.kafka.offset": msg.offset(),
+                },
+            ) as span,
+        ):
+            try:
+                job = JobRequest.decode(msg.value())
+            except MalformedMessage as exc:
+                log.warning("dead-lettering a malformed message: %s", exc)
+                span.fail(f"malformed: {exc}")
+                self.reporter.malformed(ticket, str(exc))
+                self.metrics.jobs_dead_lettered.labels("malformed").inc()
+                return MALFORMED
+            outcome = self.perform(ticket, job)
+            span.set(outcome=outcome, claps=job.claps)
+            return outcome
 
     def perform(self, ticket: Ticket, job: JobRequest) -> str:
         started = time.monotonic()
+        log.debug("job %s picked up: %d claps", job.id, job.claps)
         if job.submitted_at:
             self.metrics.queue_wait_seconds.observe(max(0.0, now() - job.submitted_at))
         report = self.reporter.pickup(ticket, job)
@@ -115,11 +135,16 @@ class Performer:
         attempt failed. Raises Interrupted if the job must stop while it waits."""
         attempts = self.settings.max_attempts
         for attempt in range(1, attempts + 1):
-            try:
-                self.work(job, n)
-                return None
-            except Exception as exc:  # noqa: BLE001 - any failure of a clap is retried, then reported
-                error = f"{type(exc).__name__}: {exc}"
+            with (
+                logs.job_context(attempt=attempt),
+                tracing.span("clap attempt", clap=n, attempt=attempt) as span,
+            ):
+                try:
+                    self.work(job, n)
+                    return None
+                except Exception as exc:  # noqa: BLE001 - any failure of a clap is retried, then reported
+                    error = f"{type(exc).__name__}: {exc}"
+                    span.fail(error)
             if attempt < attempts:
                 delay = backoff_seconds(self.settings.retry_backoff_ms, attempt)
                 log.info(
@@ -144,3 +169,7 @@ class Performer:
             time.sleep(self.settings.clap_work_ms / 1000)
         self.metrics.claps.inc()
         self.metrics.clap_seconds.observe(time.perf_counter() - started)
+
+
+def _text(key: bytes | None) -> str | None:
+    return key.decode("utf-8", "replace") if key else None
