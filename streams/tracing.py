@@ -197,7 +197,7 @@ def span(name: str, parent=_CURRENT, *, kind: str = "internal", **attributes) ->
     sdk = _sdk
     if sdk is None:
         context = parent.child() if parent is not None else TraceContext.root()
-        with _current_as(context):
+        with as_current(context):
             yield Span(context)
         return
     attributes = {k: v for k, v in attributes.items() if v is not None}
@@ -205,7 +205,7 @@ def span(name: str, parent=_CURRENT, *, kind: str = "internal", **attributes) ->
         name, context=sdk.parent(parent), kind=sdk.kinds[kind], attributes=attributes
     ) as otel:
         context = sdk.context_of(otel, parent.sampled if parent else True)
-        with _current_as(context):
+        with as_current(context):
             yield Span(context, otel)
 
 
@@ -235,10 +235,33 @@ def record_span(
 
 
 @contextmanager
-def _current_as(context: TraceContext) -> Iterator[None]:
+def as_current(context: TraceContext | None) -> Iterator[None]:
+    """Lines logged inside belong to this context (when there is one), without a new
+    span: for code that only reports on a traced message."""
+    if context is None:
+        yield
+        return
     token = _current.set(context)
     try:
         with logs.job_context(trace_id=context.trace_id, span_id=context.span_id):
             yield
     finally:
         _current.reset(token)
+
+
+@contextmanager
+def about_message(msg, **fields) -> Iterator[None]:
+    """Lines logged inside name a Kafka record: its job (the key), topic, partition,
+    offset and trace; spans started inside continue its trace."""
+    key = msg.key()
+    with (
+        logs.job_context(
+            job_id=key.decode("utf-8", "replace") if key else None,
+            topic=msg.topic(),
+            partition=msg.partition(),
+            offset=msg.offset(),
+            **fields,
+        ),
+        as_current(from_headers(msg.headers())),
+    ):
+        yield

@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from streams.config import kafka_config
 from streams.envvars import env_bool, env_float, env_int, env_list, env_secret, env_str
 from streams.keda import scaling_from_env
+from streams.logs import django_logging, log_format_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -65,8 +66,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # After WhiteNoise: static files are not timed, every routed request is.
-    "webapp.dashboard.request_metrics.RequestMetricsMiddleware",
+    # After WhiteNoise: static files are not timed or traced, every routed request is.
+    "webapp.core.request_metrics.RequestMetricsMiddleware",
+    "webapp.core.traces.TraceMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -205,11 +207,5 @@ RECORDER_METRICS_PORT = env_int("RECORDER_METRICS_PORT", 0, minimum=0)  # 0: no 
 # The ScaledObject's numbers: the panel's replica count and the local autoscaler.
 KEDA = scaling_from_env(KAFKA.topics.jobs_partitions)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.channels.server": {"level": "WARNING"}},
-}
+LOG_FORMAT = log_format_from_env()  # plain | json: one object per line
+LOGGING = django_logging(env_str("LOG_LEVEL", "INFO"), LOG_FORMAT)

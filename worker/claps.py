@@ -56,16 +56,9 @@ class Performer:
         meanwhile names the message and its job, inside the job's trace."""
         msg = ticket.message
         with (
-            logs.job_context(
-                job_id=_text(msg.key()),
-                topic=msg.topic(),
-                partition=msg.partition(),
-                offset=msg.offset(),
-                worker=self.settings.worker_id,
-            ),
+            tracing.about_message(msg, worker=self.settings.worker_id),
             tracing.span(
                 "clap job",
-                tracing.from_headers(msg.headers()),
                 kind="consumer",
                 **{
                     "messaging.system": "kafka",
@@ -169,7 +162,3 @@ class Performer:
             time.sleep(self.settings.clap_work_ms / 1000)
         self.metrics.claps.inc()
         self.metrics.clap_seconds.observe(time.perf_counter() - started)
-
-
-def _text(key: bytes | None) -> str | None:
-    return key.decode("utf-8", "replace") if key else None

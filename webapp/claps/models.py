@@ -36,6 +36,11 @@ class ClapJob(models.Model):
     worker = models.CharField(max_length=120, blank=True)
     error = models.TextField(blank=True)
     last_seq = models.BigIntegerField(default=0, help_text="Newest event applied.")
+    traceparent = models.CharField(
+        max_length=55,
+        blank=True,
+        help_text="W3C trace context of the request that submitted it: the job's trace.",
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     published_at = models.DateTimeField(null=True, blank=True)
     cancel_requested_at = models.DateTimeField(null=True, blank=True)

@@ -7,13 +7,14 @@ directly and the command only adds the loop and signal handling.
 import logging
 import socket
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections
 
-from streams import messages
+from streams import messages, tracing
 from webapp.claps.models import ClapJob
 from webapp.claps.publisher import Publisher
 from webapp.claps.recorder_metrics import RecorderMetrics
@@ -53,7 +54,7 @@ class Recorder:
         if first is None:
             return False
         batch = [first, *self.consumer.consume(self.batch_size - 1, timeout=0)]
-        events, last = [], {}
+        events, last, sources = [], {}, {}
         for msg in batch:
             if msg.error():
                 if msg.error().code() != KafkaError._PARTITION_EOF:
@@ -61,7 +62,9 @@ class Recorder:
                 continue
             last[(msg.topic(), msg.partition())] = msg
             try:
-                events.append(messages.JobEvent.decode(msg.value()))
+                event = messages.JobEvent.decode(msg.value())
+                events.append(event)
+                sources[event.job] = msg
             except messages.MalformedMessage as exc:
                 self.metrics.malformed.inc()
                 log.warning(
@@ -71,6 +74,7 @@ class Recorder:
                     msg.offset(),
                     exc,
                 )
+        started = time.time()
         try:
             record(events)
         except DatabaseError as exc:
@@ -78,6 +82,7 @@ class Recorder:
             self._rewind(batch, exc)
             return False
         self._count(events)
+        self._trace(events, sources, started, time.time())
         self.db_failures = 0
         for msg in last.values():
             self.consumer.store_offsets(msg)
@@ -88,6 +93,26 @@ class Recorder:
         for event in events:
             self.metrics.events.labels(event.type).inc()
             self.metrics.delay.observe(max(0.0, written - event.at))
+
+    def _trace(self, events: list[messages.JobEvent], sources: dict, started, ended) -> None:
+        """The write in each job's trace (a span per job: one transaction served many
+        traces), and a debug line per job that names its trace."""
+        debug = log.isEnabledFor(logging.DEBUG)
+        if not (debug or tracing.exporting()):
+            return
+        for job, count in Counter(e.job for e in events).items():
+            msg = sources[job]
+            context = tracing.record_span(
+                "record events",
+                tracing.from_headers(msg.headers()),
+                started,
+                ended,
+                kind="consumer",
+                **{"clapstream.job_id": job, "clapstream.events": count},
+            )
+            if debug:
+                with tracing.about_message(msg), tracing.as_current(context):
+                    log.debug("recorded %d event(s) of job %s", count, job)
 
     def _rewind(self, batch, exc: Exception) -> None:
         """The database is away: read the same events again once it is back."""

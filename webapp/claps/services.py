@@ -1,14 +1,17 @@
 """Writes of the web site. Job *state* is written only by the recorder; the site
 creates jobs (the outbox) and asks for cancellation."""
 
+import logging
 from datetime import UTC, datetime
 
 from django.db import transaction
 from prometheus_client import Counter
 
+from streams import logs, tracing
 from webapp.claps.models import ClapJob, Status
 from webapp.claps.publisher import publisher
 
+log = logging.getLogger(__name__)
 JOBS_SUBMITTED = Counter(
     "clapstream_jobs_submitted", "Jobs this web process accepted (into the outbox)."
 )
@@ -21,11 +24,21 @@ class JobStateConflict(Exception):
 def clap_submit(
     *, owner: str, claps: int, note: str = "", fail_at_clap: int | None = None
 ) -> ClapJob:
+    # The job's trace is the submitting request's (or a new one outside a request).
+    trace = tracing.current() or tracing.TraceContext.root()
     with transaction.atomic():
-        job = ClapJob.objects.create(owner=owner, claps=claps, note=note, fail_at_clap=fail_at_clap)
+        job = ClapJob.objects.create(
+            owner=owner,
+            claps=claps,
+            note=note,
+            fail_at_clap=fail_at_clap,
+            traceparent=trace.traceparent,
+        )
         # After commit, never inside: a rolled-back job must not reach the workers.
         transaction.on_commit(lambda: publisher().publish_job(job))
     JOBS_SUBMITTED.inc()
+    with logs.job_context(job_id=str(job.id)), tracing.as_current(trace):
+        log.debug("job %s accepted: %d claps", job.id, claps)
     return job
 
 

@@ -18,7 +18,7 @@ from channels.layers import get_channel_layer
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 from django.conf import settings
 
-from streams import messages
+from streams import messages, tracing
 from streams.config import KafkaConfig
 from webapp.realtime.coalescer import Coalescer
 from webapp.realtime.events import group_of, message_of
@@ -160,7 +160,8 @@ class Relay:
                 event = messages.JobEvent.decode(msg.value())
             except messages.MalformedMessage as exc:
                 # The recorder logs these as warnings already; one voice is enough.
-                log.debug("relay skips a malformed event at offset %s: %s", msg.offset(), exc)
+                with tracing.about_message(msg):
+                    log.debug("relay skips a malformed event: %s", exc)
                 continue
             out.extend(self.coalescer.offer(event, now))
         out.extend(self.coalescer.due(now))

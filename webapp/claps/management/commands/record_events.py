@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from prometheus_client import start_http_server
 
+from streams import logs, tracing
 from streams.envvars import env_float, env_str
 from streams.heartbeat import Heartbeat
 from webapp.claps.recorder import Recorder
@@ -21,6 +22,8 @@ class Command(BaseCommand):
             signal.signal(sig, self._on_signal)
         sweep_interval = env_float("OUTBOX_SWEEP_SECONDS", 5.0, minimum=0.1)
         heartbeat = Heartbeat(Path(env_str("RECORDER_HEARTBEAT_FILE", HEARTBEAT_FILE)))
+        logs.set_process("recorder")
+        tracing.enable_from_env("recorder")
         recorder = Recorder()
         if settings.RECORDER_METRICS_PORT:
             start_http_server(settings.RECORDER_METRICS_PORT, registry=recorder.metrics.registry)

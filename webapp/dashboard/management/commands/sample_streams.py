@@ -8,6 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from streams import logs
 from webapp.dashboard.sampler import Sampler
 
 log = logging.getLogger(__name__)
@@ -20,6 +21,7 @@ class Command(BaseCommand):
         self.shutdown = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: self.shutdown.set())
+        logs.set_process("sampler")
         interval = settings.SAMPLE_INTERVAL
         heartbeat = (
             Path(settings.SAMPLER_HEARTBEAT_FILE) if settings.SAMPLER_HEARTBEAT_FILE else None
