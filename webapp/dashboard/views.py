@@ -1,7 +1,7 @@
 """The Streams pages of the admin. Staff only: urls.py wraps each in admin_view."""
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from confluent_kafka import KafkaException
 from django.conf import settings
@@ -16,6 +16,7 @@ from webapp.dashboard import deadletters, history, overview, services
 from webapp.dashboard.groups import GroupInfo, describe_groups
 from webapp.dashboard.models import DeadLetterAction
 from webapp.dashboard.sampler import sampled_pairs
+from webapp.dashboard.workers import worker_activity
 
 log = logging.getLogger(__name__)
 LIVE_TIMEOUT = 2.0  # seconds: the only Kafka request of a refresh
@@ -73,8 +74,13 @@ def _live_context(request) -> dict:
         "decision": overview.autoscaling(kafka, settings.KEDA, workers),
         "worker_members": len(live_workers.members) if live_workers else workers.members,
         "jobs": overview.job_rates(now),
+        "workers": worker_activity(now, _member_ids(live_workers)),
         "charts": history.charts(kafka, range_key, now),
     }
+
+
+def _member_ids(info: GroupInfo | None) -> tuple[str, ...]:
+    return tuple(member.client_id for member in info.members) if info else ()
 
 
 @require_GET
@@ -150,6 +156,7 @@ def data(request):
                 "failed_per_min": jobs.failed_per_min,
                 "claps_per_s": jobs.claps_per_s,
             },
+            "workers": [asdict(w) for w in worker_activity(now)],
         }
     )
 
