@@ -50,3 +50,16 @@ def fake_publisher(monkeypatch):
     fake = FakePublisher()
     monkeypatch.setattr("webapp.claps.services.publisher", lambda: fake)
     return fake
+
+
+@pytest.fixture
+def spans():
+    """Every span this process finishes, caught by an in-memory exporter."""
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from streams import tracing
+
+    exporter = InMemorySpanExporter()
+    tracing.use_exporter(exporter, "test")
+    yield exporter
+    tracing.disable()

@@ -1,20 +1,11 @@
 """W3C trace context: parsing, spans that keep the trace, and the OpenTelemetry side."""
 
 import pytest
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from streams import logs, tracing
 from streams.tracing import TraceContext
 
 PARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-
-
-@pytest.fixture
-def exported():
-    exporter = InMemorySpanExporter()
-    tracing.use_exporter(exporter, "test")
-    yield exporter
-    tracing.disable()
 
 
 def test_a_traceparent_is_parsed_and_written_back():
@@ -76,7 +67,7 @@ def test_without_an_endpoint_nothing_is_exported(monkeypatch):
     assert not tracing.exporting()
 
 
-def test_exported_spans_continue_the_callers_trace(exported):
+def test_exported_spans_continue_the_callers_trace(spans):
     parent = TraceContext.parse(PARENT)
     with (
         tracing.span("job", parent, kind="consumer", job="j1") as job,
@@ -84,14 +75,14 @@ def test_exported_spans_continue_the_callers_trace(exported):
     ):
         attempt.set(clap=3)
     written = tracing.record_span("write", job.context, 10.0, 10.5, events=4)
-    spans = {s.name: s for s in exported.get_finished_spans()}
-    assert set(spans) == {"job", "attempt", "write"}
-    assert {f"{s.context.trace_id:032x}" for s in spans.values()} == {parent.trace_id}
-    assert f"{spans['job'].parent.span_id:016x}" == parent.span_id
-    assert spans["attempt"].parent.span_id == spans["job"].context.span_id
-    assert f"{spans['job'].context.span_id:016x}" == job.context.span_id
-    assert spans["attempt"].attributes == {"attempt": 1, "clap": 3}
-    assert spans["write"].parent.span_id == spans["job"].context.span_id
-    assert (spans["write"].end_time - spans["write"].start_time) == 500_000_000
-    assert written.span_id == f"{spans['write'].context.span_id:016x}"
-    assert spans["job"].resource.attributes["service.name"] == "clapstream-test"
+    by_name = {s.name: s for s in spans.get_finished_spans()}
+    assert set(by_name) == {"job", "attempt", "write"}
+    assert {f"{s.context.trace_id:032x}" for s in by_name.values()} == {parent.trace_id}
+    assert f"{by_name['job'].parent.span_id:016x}" == parent.span_id
+    assert by_name["attempt"].parent.span_id == by_name["job"].context.span_id
+    assert f"{by_name['job'].context.span_id:016x}" == job.context.span_id
+    assert by_name["attempt"].attributes == {"attempt": 1, "clap": 3}
+    assert by_name["write"].parent.span_id == by_name["job"].context.span_id
+    assert (by_name["write"].end_time - by_name["write"].start_time) == 500_000_000
+    assert written.span_id == f"{by_name['write'].context.span_id:016x}"
+    assert by_name["job"].resource.attributes["service.name"] == "clapstream-test"

@@ -8,10 +8,9 @@ import logging
 import urllib.request
 
 import pytest
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from rest_framework.test import APIClient
 
-from streams import logs, tracing
+from streams import logs
 from tests.pipeline.conftest import wait_for
 from tests.realtime.conftest import start_web
 from tests.worker.conftest import fast_group
@@ -41,14 +40,6 @@ def json_lines():
     yield lambda: [json.loads(line) for line in out.getvalue().splitlines()]
     root.removeHandler(handler)
     root.setLevel(level)
-
-
-@pytest.fixture
-def spans():
-    exporter = InMemorySpanExporter()
-    tracing.use_exporter(exporter, "test")
-    yield exporter
-    tracing.disable()
 
 
 def _done(job_id: str) -> bool:

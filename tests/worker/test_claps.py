@@ -3,9 +3,7 @@ import time
 import wave
 
 import pytest
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from streams import tracing
 from tests.worker.conftest import job
 from tests.worker.fakes import FakeReporter, RecordingEnd, ticket
 from worker.cancellations import CancelledJobs
@@ -146,21 +144,16 @@ def test_latency_is_split_into_queue_wait_and_work():
     assert _value(metrics, "clapstream_worker_job_work_seconds_bucket", le="+Inf") == 1
 
 
-def test_a_job_continues_its_trace_with_a_span_per_clap_attempt():
-    exporter = InMemorySpanExporter()
-    tracing.use_exporter(exporter, "worker")
-    try:
-        perform, _, _ = performer(max_attempts=3, retry_backoff_ms=0)
-        header = [("traceparent", b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")]
-        value = job(claps=3, fail_at_clap=2).encode()
-        assert perform.handle(ticket(value, headers=header)) == "failed"
-    finally:
-        tracing.disable()
-    spans = exporter.get_finished_spans()
-    assert {f"{s.context.trace_id:032x}" for s in spans} == {"4bf92f3577b34da6a3ce929d0e0e4736"}
-    (root,) = [s for s in spans if s.name == "clap job"]
+def test_a_job_continues_its_trace_with_a_span_per_clap_attempt(spans):
+    perform, _, _ = performer(max_attempts=3, retry_backoff_ms=0)
+    header = [("traceparent", b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")]
+    value = job(claps=3, fail_at_clap=2).encode()
+    assert perform.handle(ticket(value, headers=header)) == "failed"
+    finished = spans.get_finished_spans()
+    assert {f"{s.context.trace_id:032x}" for s in finished} == {"4bf92f3577b34da6a3ce929d0e0e4736"}
+    (root,) = [s for s in finished if s.name == "clap job"]
     assert f"{root.parent.span_id:016x}" == "00f067aa0ba902b7"
-    attempts = [s for s in spans if s.parent.span_id == root.context.span_id]
+    attempts = [s for s in finished if s.parent.span_id == root.context.span_id]
     assert [(s.attributes["clap"], s.attributes["attempt"]) for s in attempts] == [
         (1, 1),
         (2, 1),
