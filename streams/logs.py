@@ -9,8 +9,6 @@ call site repeats them. Context variables keep them per thread and per asyncio t
 
 import json
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
@@ -33,16 +31,23 @@ def process_name() -> str:
     return _process["name"]
 
 
-@contextmanager
-def job_context(**fields) -> Iterator[dict]:
+class job_context:
     """Every line logged inside carries these fields (None values are left out),
-    on top of the ones an enclosing context bound."""
-    bound = {**(_job.get() or {}), **{k: v for k, v in fields.items() if v is not None}}
-    token = _job.set(bound)
-    try:
-        yield bound
-    finally:
-        _job.reset(token)
+    on top of the ones an enclosing context bound. A class, not a generator: it sits
+    on the worker's per-job path."""
+
+    __slots__ = ("_fields", "_token")
+
+    def __init__(self, **fields) -> None:
+        self._fields = fields
+
+    def __enter__(self) -> dict:
+        bound = {**(_job.get() or {}), **{k: v for k, v in self._fields.items() if v is not None}}
+        self._token = _job.set(bound)
+        return bound
+
+    def __exit__(self, *exc) -> None:
+        _job.reset(self._token)
 
 
 def job_fields() -> dict:

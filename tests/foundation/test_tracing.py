@@ -86,3 +86,12 @@ def test_exported_spans_continue_the_callers_trace(spans):
     assert (by_name["write"].end_time - by_name["write"].start_time) == 500_000_000
     assert written.span_id == f"{by_name['write'].context.span_id:016x}"
     assert by_name["job"].resource.attributes["service.name"] == "clapstream-test"
+
+
+def test_an_unsampled_trace_goes_on_without_the_sdk(spans):
+    unsampled = TraceContext.parse(PARENT[:-2] + "00")
+    with tracing.span("job", unsampled) as job, tracing.span("attempt") as attempt:
+        assert attempt.context.trace_id == unsampled.trace_id
+        assert not attempt.context.sampled
+    assert tracing.record_span("write", job.context, 1.0, 2.0).sampled is False
+    assert spans.get_finished_spans() == ()

@@ -94,7 +94,7 @@ class Recorder:
             self.metrics.events.labels(event.type).inc()
             self.metrics.delay.observe(max(0.0, written - event.at))
 
-    def _trace(self, events: list[messages.JobEvent], sources: dict, started, ended) -> None:
+    def _trace(self, events: list[messages.JobEvent], sources: dict, started: float, ended: float):
         """The write in each job's trace (a span per job: one transaction served many
         traces), and a debug line per job that names its trace."""
         debug = log.isEnabledFor(logging.DEBUG)
