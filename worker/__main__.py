@@ -6,6 +6,7 @@ import sys
 from streams import logs, tracing
 from streams.config import kafka_config
 from streams.envvars import ConfigError
+from streams.logthrottle import Throttle
 from worker.app import Worker
 from worker.metrics import Metrics
 from worker.settings import WorkerSettings
@@ -22,6 +23,10 @@ def main() -> int:
         log.error("bad configuration: %s", exc)
         return 2
     logs.configure("worker", settings.log_level, settings.log_format)
+    # A broker outage is said once, then every 30 s, not at every reconnection attempt.
+    throttle = Throttle("worker.kafka")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(throttle)
     tracing.enable_from_env("worker")
     metrics = Metrics()
     if settings.metrics_port:
