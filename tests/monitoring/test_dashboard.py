@@ -17,8 +17,8 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.monitoring.promtool import ROOT
-from tests.pipeline.conftest import wait_for
-from tests.realtime.conftest import start_web
+from tests.support.pipeline import start_web
+from tests.support.waiting import wait_until
 from tools.ports import free_port
 from webapp.claps.models import ClapJob, Status
 
@@ -139,7 +139,7 @@ def prometheus(stack):
         argv = [binary, f"--config.file={config}", f"--storage.tsdb.path={data / 'tsdb'}"]
         stack.group.start("prometheus", [*argv, f"--web.listen-address=127.0.0.1:{port}"], {})
         base = f"http://127.0.0.1:{port}"
-        wait_for(lambda: _answers(f"{base}/-/ready"), timeout=30, what="Prometheus")
+        wait_until(lambda: _answers(f"{base}/-/ready"), timeout=30, what="Prometheus")
         return base
 
     yield start
@@ -166,7 +166,7 @@ def test_every_panel_is_answered_by_a_real_scrape_of_the_stack(stack, prometheus
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 202
         job = json.load(response)["id"]
-    wait_for(
+    wait_until(
         lambda: ClapJob.objects.filter(id=job, status=Status.DONE).exists(),
         timeout=60,
         what="the job to be done",
@@ -177,7 +177,7 @@ def test_every_panel_is_answered_by_a_real_scrape_of_the_stack(stack, prometheus
         "worker": f"http://127.0.0.1:{worker_port}/metrics",
         "recorder": f"http://127.0.0.1:{recorder_port}/metrics",
     }
-    wait_for(
+    wait_until(
         lambda: wanted <= set().union(*(_scrape(url) for url in endpoints.values())),
         timeout=30,
         what="the sampler's first samples",
@@ -190,6 +190,6 @@ def test_every_panel_is_answered_by_a_real_scrape_of_the_stack(stack, prometheus
         return [e for e in expressions if not _query(base, e)]
 
     try:
-        wait_for(lambda: not unanswered(), timeout=60, what="every panel's query to answer")
+        wait_until(lambda: not unanswered(), timeout=60, what="every panel's query to answer")
     except AssertionError:
         raise AssertionError(f"queries without data: {unanswered()}") from None

@@ -8,7 +8,7 @@ from prometheus_client import generate_latest
 
 from streams import messages
 from tests.monitoring import promtool
-from tests.pipeline.conftest import wait_for
+from tests.support.waiting import wait_until
 from webapp.claps.models import ClapJob
 from webapp.claps.recorder import Recorder
 from worker.metrics import Metrics
@@ -33,7 +33,7 @@ def test_events_written_are_counted_with_their_delay(isolated_kafka):
     recorder = Recorder(isolated_kafka)
     metrics = recorder.metrics.registry
     try:
-        wait_for(
+        wait_until(
             lambda: (
                 recorder.record_step()
                 and metrics.get_sample_value("clapstream_recorder_malformed_events_total") == 1

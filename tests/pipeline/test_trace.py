@@ -11,9 +11,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from streams import logs
-from tests.pipeline.conftest import wait_for
-from tests.realtime.conftest import start_web
-from tests.worker.conftest import fast_group
+from tests.support.pipeline import start_web
+from tests.support.waiting import wait_until
+from tests.support.workers import fast_group
 from webapp.claps.models import ClapJob, Status
 from webapp.claps.recorder import Recorder
 from worker.app import Worker
@@ -66,7 +66,7 @@ def test_spans_and_log_lines_of_a_job_share_its_callers_trace(
             recorder.record_step(0.05)
             return _done(job_id)
 
-        wait_for(step, timeout=60, interval=0, what="the job to be done and recorded")
+        wait_until(step, timeout=60, interval=0, what="the job to be done and recorded")
     finally:
         worker.stop()
         recorder.close()
@@ -138,7 +138,7 @@ def test_the_real_processes_log_one_trace_per_job_as_json(stack):
         }
         return about_job if all(about_job.get(p) for p in ("web", "worker-1", "recorder")) else {}
 
-    about_job = wait_for(logged, timeout=60, what="web, worker and recorder lines about the job")
+    about_job = wait_until(logged, timeout=60, what="web, worker and recorder lines about the job")
     assert _done(job_id)
     for name, lines in about_job.items():
         assert {line["trace_id"] for line in lines} == {TRACE}, name

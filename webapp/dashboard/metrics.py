@@ -81,7 +81,8 @@ def _group_metrics(kafka):
         sampled.add_metric([name], group.sampled_at.timestamp())
         for status in Health:
             health.add_metric([name, status.name], float(group.health.status == status))
-    return [lag, total, produced, committed, members, sampled, health, *_keda_metrics(groups[0])]
+    workers = overview.workers_overview(kafka, groups)
+    return [lag, total, produced, committed, members, sampled, health, *_keda_metrics(workers)]
 
 
 def _keda_metrics(workers: overview.GroupOverview):
