@@ -98,6 +98,7 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
+@pytest.fixture
 def spans():
     """Every span this process finishes, caught by an in-memory exporter."""
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
