@@ -53,12 +53,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "webapp.ops",
     "webapp.claps",
     "webapp.realtime",
+    "webapp.accounts",
     "webapp.pages",
 ]
 
@@ -169,11 +169,22 @@ CHANNEL_LAYERS = {"default": {"BACKEND": "webapp.realtime.layers.InMemoryChannel
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "webapp.accounts.authentication.ApiTokenAuthentication",
     ],
+    # Trusted proxies appending to X-Forwarded-For, for the throttles' client address;
+    # 0: the header is ignored (daphne's --proxy-headers already set the address).
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0, minimum=0),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
+}
+# The database is the cache every web process shares: the throttles' histories.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "clapstream_cache",  # created by the accounts app's migration
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    }
 }
 CLAP_SUBMIT_RATE = env_str("CLAP_SUBMIT_RATE", "120/min")  # per owner; DRF's "N/sec|min|hour"
 CLAP_API_MAX_BODY = env_int("CLAP_API_MAX_BODY", 4096, minimum=256)
@@ -190,6 +201,25 @@ SPECTACULAR_SETTINGS = {
         "webapp.claps.api.schema.require_submission_body",
     ],
 }
+
+# Accounts: attempt limits ("N/sec|min|hour"), password-reset mail, and retention.
+LOGIN_URL, LOGIN_REDIRECT_URL, LOGOUT_REDIRECT_URL = "login", "home", "home"
+LOGIN_RATE_PER_ACCOUNT = env_str("LOGIN_RATE_PER_ACCOUNT", "5/min")
+LOGIN_RATE_PER_ADDRESS = env_str("LOGIN_RATE_PER_ADDRESS", "20/min")
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST or not DEBUG
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Clapstream <noreply@localhost>")
+JOB_RETENTION_DAYS = env_int("JOB_RETENTION_DAYS", 30, minimum=1)
+DEAD_LETTER_RETENTION_DAYS = env_int("DEAD_LETTER_RETENTION_DAYS", 30, minimum=1)
 
 KAFKA = kafka_config()
 READINESS_TIMEOUT = env_int("READINESS_TIMEOUT_MS", 2000, minimum=100) / 1000
