@@ -27,3 +27,6 @@ CACHES = {
         "LOCATION": os.environ["CLAPSTREAM_TEST_CACHE"],
     }
 }
+
+# Password hashing at production strength costs a second per login; tests log in often.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -168,8 +168,9 @@ CHANNEL_LAYERS = {"default": {"BACKEND": "webapp.realtime.layers.InMemoryChannel
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # First: a bad token is then a 401 with WWW-Authenticate, not a 403.
         "webapp.accounts.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     # Trusted proxies appending to X-Forwarded-For, for the throttles' client address;
     # 0: the header is ignored (daphne's --proxy-headers already set the address).

@@ -11,7 +11,7 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "in": "header",
             "name": "Authorization",
             "description": (
-                "An API token from your account page (/account/), with the prefix "
+                "An API token from your account page (/accounts/), with the prefix "
                 '"Token": `Authorization: Token cs_...`. Jobs submitted with it are '
                 "your account's jobs."
             ),
