@@ -34,3 +34,15 @@ def browser():
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def accessibility(browser):
+    """A browser context whose pages carry axe-core; `audit.check(page, name)`."""
+    from tests.browser.accessibility import Audit
+
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    context.set_default_timeout(30_000)
+    audit = Audit(context)
+    yield context, audit
+    context.close()
