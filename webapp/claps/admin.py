@@ -68,7 +68,11 @@ class ClapJobAdmin(admin.ModelAdmin):
     @admin.action(description="Cancel the selected jobs", permissions=["change"])
     def cancel(self, request, queryset):
         self._apply(
-            request, queryset, services.clap_cancel, "asked to cancel", lambda _: "Cancelled."
+            request,
+            queryset,
+            services.clap_cancel,
+            "asked to cancel",
+            lambda _: "Asked the workers to cancel it.",
         )
 
     def _apply(self, request, queryset, service, done: str, logged) -> None:
