@@ -21,6 +21,7 @@ class Topics:
     jobs_partitions: int = 12
     events_partitions: int = 12
     dlq_partitions: int = 1
+    dlq_retention_days: int = 30  # the letters in Kafka, and the records of handling them
     control_partitions: int = 1
     replication_factor: int = 1
 
@@ -98,6 +99,7 @@ def _topics_from_env() -> Topics:
         jobs_partitions=env_int("CLAP_JOBS_PARTITIONS", 12, minimum=1),
         events_partitions=env_int("CLAP_EVENTS_PARTITIONS", 12, minimum=1),
         dlq_partitions=env_int("CLAP_DLQ_PARTITIONS", 1, minimum=1),
+        dlq_retention_days=env_int("DEAD_LETTER_RETENTION_DAYS", 30, minimum=1),
         replication_factor=env_int("KAFKA_REPLICATION_FACTOR", 1, minimum=1),
     )
 

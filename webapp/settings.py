@@ -220,9 +220,9 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Clapstream <noreply@localhost>")
 JOB_RETENTION_DAYS = env_int("JOB_RETENTION_DAYS", 30, minimum=1)
-DEAD_LETTER_RETENTION_DAYS = env_int("DEAD_LETTER_RETENTION_DAYS", 30, minimum=1)
 
 KAFKA = kafka_config()
+DEAD_LETTER_RETENTION_DAYS = KAFKA.topics.dlq_retention_days  # the topic's retention too
 READINESS_TIMEOUT = env_int("READINESS_TIMEOUT_MS", 2000, minimum=100) / 1000
 
 # Streams dashboard: the lag sampler, /metrics and the autoscaling panel.

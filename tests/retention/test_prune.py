@@ -60,3 +60,13 @@ def test_retention_periods_come_from_the_settings(settings):
 
 def test_nothing_to_prune_says_so():
     assert prune().startswith("removed 0 finished job(s)")
+
+
+def test_the_dead_letter_topic_keeps_letters_as_long(monkeypatch):
+    from streams.config import from_env
+    from streams.topics import topic_specs
+
+    monkeypatch.setenv("DEAD_LETTER_RETENTION_DAYS", "7")
+    config = from_env()
+    (dlq,) = [spec for spec in topic_specs(config) if spec.name == config.topics.dlq]
+    assert dlq.config["retention.ms"] == str(7 * 24 * 3600 * 1000)
