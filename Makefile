@@ -7,21 +7,21 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 .PHONY: run test lint format broker-start broker-stop clean spike bench soak
 
 run: $(STAMP)
-	DEBUG=$${DEBUG:-true} exec $(PY) manage.py run_local
+	DEBUG=$${DEBUG:-true} exec $(PY) -m tools.run
 
 # The spike profile against a fresh local stack with the lag autoscaler; chart in results/.
 spike: $(STAMP)
 	DEBUG=$${DEBUG:-true} CLAP_SUBMIT_RATE=$${CLAP_SUBMIT_RATE:-100000/min} \
-	CLAP_WORK_MS=$${CLAP_WORK_MS:-200} $(PY) manage.py spike_local
+	CLAP_WORK_MS=$${CLAP_WORK_MS:-200} $(PY) -m tools.spike
 
 # 10,000 jobs through a fresh stack under a schedule of faults (docs/reliability.md);
 # `make test` runs a short one. SOAK_ARGS=--short, or e.g. SOAK_ARGS="--jobs 2000".
 soak: $(STAMP)
-	DEBUG=$${DEBUG:-true} $(PY) manage.py soak $(SOAK_ARGS)
+	DEBUG=$${DEBUG:-true} $(PY) -m tools.soak $(SOAK_ARGS)
 
 # Clapstream against Celery on Redis and the bare loop: one table (docs/benchmarks.md).
 bench: $(STAMP)
-	DEBUG=$${DEBUG:-true} $(PY) manage.py bench_compare
+	DEBUG=$${DEBUG:-true} $(PY) -m tools.bench compare
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -37,10 +37,10 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 
 broker-start: $(STAMP)
-	$(PY) -m streams.broker start
+	$(PY) -m tools.broker start
 
 broker-stop: $(STAMP)
-	$(PY) -m streams.broker stop
+	$(PY) -m tools.broker stop
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

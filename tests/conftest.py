@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from streams.broker import LocalBroker, free_port
 from streams.config import kafka_config
+from tools.broker.process import LocalBroker
+from tools.ports import free_port
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@ Kafka address (the broker itself is started lazily by the `kafka` fixture)."""
 
 import os
 
-from streams.broker import free_port
+from tools.ports import free_port
 
 os.environ.setdefault("DEBUG", "true")
 if "KAFKA_BOOTSTRAP_SERVERS" not in os.environ:

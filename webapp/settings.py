@@ -55,7 +55,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "webapp.ops",
+    "webapp.core",
     "webapp.claps",
     "webapp.realtime",
     "webapp.accounts",
@@ -71,7 +71,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "webapp.ops.security.ContentSecurityPolicyMiddleware",
+    "webapp.core.security.ContentSecurityPolicyMiddleware",
 ]
 
 # Browser security. Behind TLS (the default without DEBUG) cookies are secure, HSTS

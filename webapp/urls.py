@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from webapp.core import health
 from webapp.dashboard.metrics import metrics
-from webapp.ops import health
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

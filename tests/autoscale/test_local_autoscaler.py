@@ -10,8 +10,8 @@ from streams import messages
 from streams.keda import KedaScaling
 from streams.lag import OffsetReader
 from tests.pipeline.conftest import env_for, wait_for
-from webapp.ops.autoscaler import LocalAutoscaler, ReplicaPlanner
-from webapp.ops.processes import ProcessGroup
+from tools.autoscale.scaler import LocalAutoscaler, ReplicaPlanner
+from tools.processes import ProcessGroup
 
 pytestmark = pytest.mark.kafka
 

@@ -5,7 +5,7 @@ import pytest
 
 from streams.keda import KedaScaling
 from streams.lag import PartitionOffsets
-from webapp.ops.autoscaler import ReplicaPlanner
+from tools.autoscale.scaler import ReplicaPlanner
 
 
 def lagging(total: int, partitions: int = 12) -> list[PartitionOffsets]:

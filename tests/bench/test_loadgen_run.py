@@ -6,12 +6,12 @@ import urllib.request
 
 import pytest
 
-from streams.broker import free_port
 from tests.pipeline.conftest import wait_for
+from tools.loadgen.profiles import constant
+from tools.loadgen.results import save
+from tools.loadgen.runner import LoadPlan, generate
+from tools.ports import free_port
 from webapp.claps.models import ClapJob, Status
-from webapp.ops.loadgen.profiles import constant
-from webapp.ops.loadgen.results import save
-from webapp.ops.loadgen.runner import LoadPlan, generate
 
 pytestmark = pytest.mark.kafka
 

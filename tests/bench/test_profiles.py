@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from webapp.ops.loadgen.profiles import Phase, Profile, constant, ramp, spike
+from tools.loadgen.profiles import Phase, Profile, constant, ramp, spike
 
 
 def test_constant_rate_is_evenly_spaced():

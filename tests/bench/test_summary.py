@@ -5,8 +5,8 @@ from dataclasses import asdict
 
 import pytest
 
-from webapp.ops.bench.stats import percentile
-from webapp.ops.loadgen.summary import Request, describe, drain_of, per_second, summarise
+from tools.bench.stats import percentile
+from tools.loadgen.summary import Request, describe, drain_of, per_second, summarise
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.broker import cache_home
+from tools.broker.jars import cache_home
 
 HERE = Path(__file__).resolve().parent
 

@@ -104,7 +104,9 @@ def test_image_serves_the_ports_and_the_web_command_of_the_manifests(built_all):
     assert "STATIC_ROOT=/app/staticfiles" in env  # where collectstatic put the files
 
 
-@pytest.mark.parametrize("kept_out", [".git", ".venv", "var", "tests", "k8s", "kustomize", ".env"])
+@pytest.mark.parametrize(
+    "kept_out", [".git", ".venv", "var", "tests", "tools", "k8s", "kustomize", ".env"]
+)
 def test_dockerignore_keeps_the_context_small_and_secret_free(kept_out):
     lines = [
         line.strip()

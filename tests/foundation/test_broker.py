@@ -3,8 +3,8 @@ import uuid
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-from streams import broker
 from streams.topics import ensure_topics
+from tools.broker import BrokerError, jars, java
 
 pytestmark = pytest.mark.kafka
 
@@ -41,14 +41,14 @@ def test_a_running_broker_is_reused(kafka_broker):
 
 
 def test_missing_java_says_what_to_install(monkeypatch):
-    monkeypatch.setattr(broker.shutil, "which", lambda name: None)
+    monkeypatch.setattr(java.shutil, "which", lambda name: None)
     with pytest.raises(
-        broker.BrokerError, match="install Java 17\\+ and Maven, or set KAFKA_BOOTSTRAP_SERVERS"
+        BrokerError, match="install Java 17\\+ and Maven, or set KAFKA_BOOTSTRAP_SERVERS"
     ):
-        broker.require_java()
+        java.require_java()
 
 
 def test_missing_maven_says_what_to_install(monkeypatch, tmp_path):
-    monkeypatch.setattr(broker.shutil, "which", lambda name: None)
-    with pytest.raises(broker.BrokerError, match="Maven not found: install Java 17\\+ and Maven"):
-        broker.fetch_jars(tmp_path)
+    monkeypatch.setattr(jars.shutil, "which", lambda name: None)
+    with pytest.raises(BrokerError, match="Maven not found: install Java 17\\+ and Maven"):
+        jars.fetch_jars(tmp_path)

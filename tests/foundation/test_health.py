@@ -2,8 +2,8 @@ import dataclasses
 
 import pytest
 
-from streams.broker import free_port
-from webapp.ops import health
+from tools.ports import free_port
+from webapp.core import health
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from streams.lag import OffsetReader, PartitionOffsets
-from webapp.ops.sandbox import private_kafka
+from tools.sandbox import private_kafka
 
 pytestmark = pytest.mark.kafka
 

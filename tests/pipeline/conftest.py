@@ -4,9 +4,9 @@ import time
 
 import pytest
 
+from tools.processes import ProcessGroup
+from tools.sandbox import private_kafka, process_env
 from webapp.claps.publisher import reset_publisher
-from webapp.ops.processes import ProcessGroup
-from webapp.ops.sandbox import private_kafka, process_env
 
 
 def wait_for(condition, timeout=60.0, interval=0.1, what="condition"):

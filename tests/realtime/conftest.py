@@ -11,8 +11,8 @@ from confluent_kafka import Producer
 from django.contrib.sessions.backends.db import SessionStore
 
 from streams import messages
-from streams.broker import free_port
 from tests.pipeline.conftest import isolated_kafka, stack, wait_for  # noqa: F401 - fixtures
+from tools.ports import free_port
 from webapp.asgi import application
 from webapp.claps.models import Applause, ClapJob
 from webapp.claps.owners import SESSION_KEY

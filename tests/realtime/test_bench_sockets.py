@@ -2,8 +2,8 @@
 
 import pytest
 
+from tools.bench.sockets import SocketBench
 from webapp.claps.models import ClapJob
-from webapp.ops.bench.sockets import SocketBench
 
 pytestmark = [pytest.mark.kafka, pytest.mark.django_db(transaction=True)]
 

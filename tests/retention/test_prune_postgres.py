@@ -15,9 +15,9 @@ from django.core.management import call_command
 from django.db import connections
 
 from tests.retention.rows import expected_left, seed
+from tools.soak.postgres import MISSING, TempPostgres, server_bindir
 from webapp.claps.models import ClapJob, Transition
 from webapp.dashboard.models import DeadLetterAction
-from webapp.ops.soak.postgres import MISSING, TempPostgres, server_bindir
 
 pytestmark = [
     # Never skipped in CI, which installs PostgreSQL.

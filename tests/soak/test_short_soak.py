@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from webapp.ops.soak.faults import CUT_RECORDER_DB, KILL_WORKER, RESTART_BROKER, RESTART_WEB
-from webapp.ops.soak.postgres import MISSING, server_bindir
+from tools.soak.faults import CUT_RECORDER_DB, KILL_WORKER, RESTART_BROKER, RESTART_WEB
+from tools.soak.postgres import MISSING, server_bindir
 
 pytestmark = [
     # Never skipped in CI, which installs PostgreSQL.
@@ -22,7 +22,7 @@ pytestmark = [
 def test_the_short_soak_loses_nothing(tmp_path):
     report_file = tmp_path / "soak.json"
     with subprocess.Popen(
-        [sys.executable, "manage.py", "soak", "--short", "--json", str(report_file)],
+        [sys.executable, "-m", "tools.soak", "--short", "--json", str(report_file)],
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "webapp.settings", "DEBUG": "true"},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

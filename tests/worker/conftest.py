@@ -23,7 +23,7 @@ from confluent_kafka.admin import (
 )
 
 from streams.messages import JobEvent, JobRequest
-from webapp.ops.sandbox import private_kafka
+from tools.sandbox import private_kafka
 from worker.settings import WorkerSettings
 
 REPO = Path(__file__).resolve().parents[2]

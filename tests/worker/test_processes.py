@@ -7,10 +7,10 @@ from urllib.request import urlopen
 
 import pytest
 
-from streams.broker import free_port
 from streams.heartbeat import check
 from streams.messages import DONE, PROGRESS, RUNNING
 from tests.worker.conftest import fast_group, group_members, job, produce, wait_until
+from tools.ports import free_port
 
 pytestmark = pytest.mark.kafka
 

@@ -1,0 +1,38 @@
+"""Benchmarks that print figures (docs/benchmarks.md).
+
+python -m tools.bench compare    Clapstream vs Celery on Redis vs bare loops (make bench)
+python -m tools.bench pipeline   the pipeline alone, throughput and latency
+python -m tools.bench sockets    the job sockets one web process holds
+"""
+
+import argparse
+import importlib
+
+from tools.djangoenv import setup_django
+
+COMMANDS = {
+    "compare": "tools.bench.compare",
+    "pipeline": "tools.bench.pipeline_table",
+    "sockets": "tools.bench.sockets_table",
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    setup_django()  # every benchmark submits through the site's code and database
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    modules = {}
+    for name, path in COMMANDS.items():
+        modules[name] = importlib.import_module(path)
+        sub = commands.add_parser(name, help=modules[name].__doc__.splitlines()[0])
+        modules[name].add_arguments(sub)
+    options = vars(parser.parse_args(argv))
+    modules[options.pop("command")].run(**options)
+
+
+if __name__ == "__main__":
+    main()

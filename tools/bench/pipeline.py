@@ -1,0 +1,178 @@
+"""Throughput and latency of the whole pipeline, and the bare-loop ceiling.
+
+Each measurement runs on private topics and groups (tools.sandbox) with real
+worker and recorder processes, so runs never disturb each other or a live system.
+"""
+
+import io
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+
+from confluent_kafka import OFFSET_END, Consumer, Producer, TopicPartition
+from django.test import override_settings
+
+from streams import messages
+from streams.config import KafkaConfig
+from tools.processes import ProcessGroup
+from tools.sandbox import private_kafka, process_env
+from webapp.claps.models import ClapJob, Status
+from webapp.claps.publisher import Publisher, publisher, reset_publisher
+from webapp.claps.services import clap_submit
+
+
+def wait_until(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"gave up after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def _done(owner: str) -> int:
+    return ClapJob.objects.filter(owner=owner, status=Status.DONE).count()
+
+
+class Pipeline:
+    """Recorder and workers over a private slice of Kafka."""
+
+    def __init__(self, base: KafkaConfig, workers: int, partitions: int = 12, work_ms: int = 0):
+        self.kafka = private_kafka(base, partitions, prefix="bench")
+        self.env = {**process_env(self.kafka), "CLAP_WORK_MS": str(work_ms)}
+        self.group = ProcessGroup(io.StringIO())
+        self.workers = workers
+
+    def __enter__(self):
+        # The site's own publishing path (clap_submit) must use this run's topics.
+        self._settings = override_settings(KAFKA=self.kafka)
+        self._settings.enable()
+        reset_publisher()
+        self.group.start("recorder", [sys.executable, "manage.py", "record_events"], self.env)
+        for n in range(1, self.workers + 1):
+            self.group.start(
+                f"worker-{n}",
+                [sys.executable, "-m", "worker"],
+                {**self.env, "WORKER_ID": f"bench-worker-{n}"},
+            )
+        self.publisher = Publisher(self.kafka)
+        self.warm_up()
+        return self
+
+    def __exit__(self, *exc):
+        self.publisher.close()
+        reset_publisher()
+        self._settings.disable()
+        self.group.stop_all(timeout=30)
+
+    def forget_jobs(self) -> None:
+        ClapJob.objects.filter(owner__startswith="bench:").delete()
+
+    def warm_up(self, jobs: int = 24) -> None:
+        """Until every worker has joined and the recorder writes, nothing is measured."""
+        owner = f"bench:{uuid.uuid4().hex}"
+        for job in ClapJob.objects.bulk_create(
+            [ClapJob(owner=owner, claps=1) for _ in range(jobs)]
+        ):
+            self.publisher.publish_job(job)
+        wait_until(lambda: _done(owner) == jobs, 120, "the warm-up jobs")
+
+    def throughput(self, jobs: int) -> float:
+        """Jobs per second from the first publish to the last job recorded done."""
+        owner = f"bench:{uuid.uuid4().hex}"
+        rows = ClapJob.objects.bulk_create(
+            [ClapJob(owner=owner, claps=1) for _ in range(jobs)], batch_size=500
+        )
+        began = time.perf_counter()
+        for job in rows:
+            self.publisher.publish_job(job)
+        wait_until(lambda: _done(owner) == jobs, 600, f"{jobs} jobs")
+        return jobs / (time.perf_counter() - began)
+
+    def latencies(self, rate: float, seconds: float) -> list[float]:
+        """Seconds from submission (the API's service call) to the done event, at a
+        steady rate."""
+        done_at: dict[str, float] = {}
+        listening = threading.Event()
+        stop = threading.Event()
+        listener = threading.Thread(
+            target=self._listen_done, args=(done_at, listening, stop), daemon=True
+        )
+        listener.start()
+        listening.wait(30)
+        submitted: dict[str, float] = {}
+        count = int(rate * seconds)
+        began = time.perf_counter()
+        for i in range(count):
+            time.sleep(max(0.0, began + i / rate - time.perf_counter()))  # pacing
+            job = clap_submit(owner="bench:latency", claps=1)
+            submitted[str(job.id)] = time.time()
+        publisher().flush()
+        wait_until(lambda: all(j in done_at for j in submitted), 120, "the paced jobs")
+        stop.set()
+        listener.join()
+        return [done_at[j] - t for j, t in submitted.items()]
+
+    def _listen_done(self, done_at, listening, stop) -> None:
+        consumer = Consumer(self.kafka.consumer(f"latency-{uuid.uuid4().hex}"))
+        t = self.kafka.topics
+        consumer.assign(
+            [TopicPartition(t.events, p, OFFSET_END) for p in range(t.events_partitions)]
+        )
+        while not consumer.assignment() or not consumer.position(consumer.assignment()):
+            time.sleep(0.01)
+        consumer.poll(0.5)
+        listening.set()
+        while not stop.is_set():
+            msg = consumer.poll(0.2)
+            if msg is None or msg.error():
+                continue
+            if b'"type":"done"' in msg.value():
+                done_at[msg.key().decode()] = time.time()
+        consumer.close()
+
+
+def consume_produce_loop(base: KafkaConfig, jobs: int, events_of, partitions: int = 12) -> float:
+    """Jobs/s of one process consuming `jobs` one-clap jobs and producing the events
+    `events_of(message)` gives for each, with the worker's consumer and producer
+    settings and no slots, retries, cancellation checks or offset tracking."""
+    kafka = private_kafka(base, partitions, prefix="bench")
+    producer = Producer(kafka.producer())
+    for _ in range(jobs):
+        job = messages.JobRequest(
+            id=str(uuid.uuid4()), claps=1, submitted_at=datetime.now(UTC).timestamp()
+        )
+        producer.produce(kafka.topics.jobs, key=job.id, value=job.encode())
+        producer.poll(0)
+    producer.flush(60)
+    consumer = Consumer(kafka.consumer(kafka.worker_group))
+    consumer.subscribe([kafka.topics.jobs])
+    seen, began = 0, None
+    while seen < jobs:
+        msg = consumer.poll(1.0)
+        if msg is None or msg.error():
+            continue
+        began = began or time.perf_counter()
+        for event in events_of(msg):
+            producer.produce(kafka.topics.events, key=msg.key(), value=event.encode())
+            producer.poll(0)
+        consumer.store_offsets(msg)
+        seen += 1
+    producer.flush(60)
+    elapsed = time.perf_counter() - began
+    consumer.close()
+    return jobs / elapsed
+
+
+def bare_loop(base: KafkaConfig, jobs: int, partitions: int = 12) -> float:
+    """The ceiling: one tiny event per job, and no work."""
+
+    def one_event(msg):
+        return [
+            messages.JobEvent(
+                job=msg.key().decode(), type=messages.DONE, seq=1, at=time.time(), done=1, total=1
+            )
+        ]
+
+    return consume_produce_loop(base, jobs, one_event, partitions)

@@ -1,0 +1,81 @@
+"""`make run`: the whole system on one machine, in one terminal.
+
+    python -m tools.run     (PORT, LOCAL_WORKERS, LOCAL_AUTOSCALE, LOCAL_KAFKA_PORT, ...)
+
+Runs the broker (unless KAFKA_BOOTSTRAP_SERVERS is set), migrates, creates the topics,
+then the site and its processes until Ctrl-C or SIGTERM."""
+
+import argparse
+import signal
+import sys
+import threading
+
+from streams.envvars import env_bool, env_int
+from tools.broker import BrokerError
+from tools.broker.process import broker_unless_configured
+from tools.processes import ProcessGroup
+
+
+def system_processes(
+    port: int, workers: int, autoscale: bool = False
+) -> list[tuple[str, list[str], dict[str, str]]]:
+    """Every long-running process of the system: (name, argv, extra env). With
+    autoscale, the local autoscaler runs the workers instead of a fixed count."""
+    py = sys.executable
+    processes = [
+        (
+            "web",
+            [py, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "webapp.asgi:application"],
+            {},
+        ),
+        ("recorder", [py, "manage.py", "record_events"], {}),
+        ("sampler", [py, "manage.py", "sample_streams"], {}),
+    ]
+    if autoscale:
+        processes.append(("autoscaler", [py, "-m", "tools.autoscale"], {}))
+        return processes
+    for n in range(1, workers + 1):
+        processes.append((f"worker-{n}", [py, "-m", "worker"], {"WORKER_ID": f"worker-{n}"}))
+    return processes
+
+
+def run(port: int, workers: int, autoscale: bool, stop: threading.Event) -> None:
+    group = ProcessGroup()
+    try:
+        for name, argv in (
+            ("migrate", ["migrate", "--noinput"]),
+            ("topics", ["ensure_topics"]),
+        ):
+            child = group.start(name, [sys.executable, "manage.py", *argv])
+            if child.proc.wait() != 0:
+                raise SystemExit(f"error: manage.py {' '.join(argv)} failed")
+        for name, argv, env in system_processes(port, workers, autoscale):
+            group.start(name, argv, env)
+        print(f"Clapstream is up: http://127.0.0.1:{port}/  (Ctrl-C stops everything)", flush=True)
+        stop.wait()
+        print("stopping...", flush=True)
+    finally:
+        group.stop_all(timeout=30)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argparse.ArgumentParser(
+        prog="python -m tools.run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    ).parse_args(argv)
+    port = env_int("PORT", 8000, minimum=1)
+    workers = env_int("LOCAL_WORKERS", 2, minimum=0)
+    autoscale = env_bool("LOCAL_AUTOSCALE", False)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        with broker_unless_configured(lambda line: print(line, flush=True)):
+            run(port, workers, autoscale, stop)
+    except BrokerError as exc:
+        raise SystemExit(f"error: {exc}") from exc
+
+
+if __name__ == "__main__":
+    main()
