@@ -81,3 +81,18 @@ def test_the_header_offers_login_or_the_account(carol):
     assert 'href="/accounts/"' in html and 'action="/accounts/logout/"' in html
     assert client.post("/accounts/logout/")["Location"] == "/"
     assert client.get("/accounts/")["Location"].startswith("/accounts/login/")
+
+
+def test_no_inline_script_style_or_handler_on_the_account_pages(carol):
+    """The site's CSP allows neither; every page has one level-one heading."""
+    client = Client()
+    pages = ["/accounts/login/", "/accounts/signup/", "/accounts/password-reset/"]
+    pages += ["/accounts/password-reset/sent/", "/accounts/password-reset/done/"]
+    htmls = [client.get(url).content.decode() for url in pages]
+    client.login(username="carol", password=PASSWORD)
+    client.post("/accounts/", {"name": "ci"})
+    htmls += [client.get(url).content.decode() for url in ("/accounts/", "/accounts/delete/")]
+    for html in htmls:
+        assert "<script" not in html and "style=" not in html
+        assert not re.search(r"\son[a-z]+=", html)
+        assert html.count("<h1") == 1
