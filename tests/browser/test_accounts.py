@@ -40,6 +40,28 @@ def fill(page, **fields):
         page.get_by_label(label, exact=True).fill(value)
 
 
+def swagger_with_the_token(browser, base, token, job_id):
+    """The browsable docs authorize with the token and list the account's jobs, in a
+    browser with no session: only the token speaks for the user."""
+    from playwright.sync_api import expect
+
+    docs = browser.new_context()
+    page = docs.new_page()
+    page.goto(f"{base}/api/docs/")
+    page.get_by_role("button", name="Authorize").first.click()
+    scheme = page.locator(".auth-container").filter(has_text="tokenAuth")
+    scheme.locator("input").fill(f"Token {token}")
+    scheme.get_by_role("button", name="Apply credentials").click()
+    scheme.get_by_role("button", name="Close").click()
+    page.locator("#operations-claps-claps_list .opblock-summary-control").click()
+    page.get_by_role("button", name="Try it out").click()
+    page.get_by_role("button", name="Execute").click()
+    answer = page.locator(".live-responses-table .response")
+    expect(answer.locator(".response-col_status")).to_have_text(re.compile("^200"))
+    expect(answer.locator(".response-col_description")).to_contain_text(job_id)
+    docs.close()
+
+
 def test_an_account_from_sign_up_to_deletion(live_server, fake_publisher, accessibility, artifacts):
     from playwright.sync_api import expect
 
@@ -126,6 +148,7 @@ def test_an_account_from_sign_up_to_deletion(live_server, fake_publisher, access
     status, listed = api(base, "/api/claps/", token)
     assert status == 200 and {j["id"] for j in listed["results"]} == {job_id, created["id"]}
     assert api(base, f"/api/claps/{created['id']}/")[0] == 404  # no token: not yours
+    swagger_with_the_token(context.browser, base, token, job_id)
     page.reload()
     row = page.get_by_role("row", name=re.compile("nightly script"))
     expect(row).to_contain_text(re.compile(r"Last used|UTC"))
