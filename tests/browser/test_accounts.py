@@ -1,6 +1,6 @@
 """Accounts in headless Chromium against a live site, axe-core checking every page on
 the way: sign up, log out and in, reset a password through the mail, create an API
-token and use it over HTTP, revoke it, delete the account."""
+token and use it over HTTP and in the API docs, revoke it, delete the account."""
 
 import json
 import re
