@@ -123,10 +123,21 @@ TEMPLATES = [
     },
 ]
 
+# No persistent connections (CONN_MAX_AGE 0): the site runs under ASGI (daphne),
+# where Django runs each synchronous database call in a thread of its own, and a
+# connection kept past the request lives on in that thread, never closed by Django's
+# request-end cleanup; Django's docs say to disable persistence under ASGI. The
+# long-running processes (worker, recorder, sampler) hold their connection anyway:
+# CONN_MAX_AGE only governs connections opened for requests.
+if env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0):
+    raise ImproperlyConfigured(
+        "DATABASE_CONN_MAX_AGE is not supported: persistent connections are unsafe under "
+        "ASGI (daphne); leave it unset (0)"
+    )
 DATABASES = {
     "default": dj_database_url.parse(
         env_secret("DATABASE_URL", f"sqlite:///{VAR_DIR / 'clapstream.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0),
+        conn_max_age=0,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -161,6 +172,10 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+
+# Only the hashed names (every page refers to its static files through them): the
+# image then carries one copy of each file instead of two.
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 
 # In-memory channel layer: each web replica only serves its own sockets, and its
 # relay reads every partition of clap.events, so no shared layer (Redis) is needed.
