@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.realtime.conftest import start_web
+from tests.support.pipeline import start_web
 
 pytestmark = [pytest.mark.kafka, pytest.mark.browser]
 PASSWORD = "mid-job-clap-2026"

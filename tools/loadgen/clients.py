@@ -11,9 +11,9 @@ from datetime import datetime
 import aiohttp
 from yarl import URL
 
+from streams.messages import FINAL_TYPES
 from tools.loadgen.summary import Request
 
-FINAL = frozenset({"done", "failed", "cancelled"})
 SUBMIT_PATH = "/api/claps/"
 
 
@@ -84,11 +84,11 @@ class User:
 
 def _final(message: dict, request: Request) -> bool:
     """Record a final message's outcome on the request; True when it was final."""
-    if message.get("status") not in FINAL:
+    if message.get("status") not in FINAL_TYPES:
         return False
     if message["type"] == "snapshot":  # final before the socket opened: its own time
         request.done_at = datetime.fromisoformat(message["finished_at"]).timestamp()
-    elif message["type"] in FINAL:
+    elif message["type"] in FINAL_TYPES:
         request.done_at = time.time()
     else:
         return False

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-AXE_DIR = Path(__file__).resolve().parent / "axe"
+AXE_DIR = Path(__file__).resolve().parents[1] / "browser" / "axe"
 AXE_JS = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 EXTRA_RULES = {"page-has-heading-one": {"enabled": True}}
