@@ -54,12 +54,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "webapp.core",
     "webapp.claps",
     "webapp.realtime",
+    "webapp.accounts",
     "webapp.pages",
 ]
 
@@ -187,12 +187,24 @@ CHANNEL_LAYERS = {"default": {"BACKEND": "webapp.realtime.layers.InMemoryChannel
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First: a bad token is then a 401 with WWW-Authenticate, not a 403.
+        "webapp.accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
+    # Trusted proxies appending to X-Forwarded-For, for the throttles' client address;
+    # 0: the header is ignored (daphne's --proxy-headers already set the address).
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0, minimum=0),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
+}
+# The database is the cache every web process shares: the throttles' histories.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "clapstream_cache",  # created by the accounts app's migration
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    }
 }
 CLAP_SUBMIT_RATE = env_str("CLAP_SUBMIT_RATE", "120/min")  # per owner; DRF's "N/sec|min|hour"
 CLAP_API_MAX_BODY = env_int("CLAP_API_MAX_BODY", 4096, minimum=256)
@@ -210,7 +222,26 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# Accounts: attempt limits ("N/sec|min|hour"), password-reset mail, and retention.
+LOGIN_URL, LOGIN_REDIRECT_URL, LOGOUT_REDIRECT_URL = "login", "home", "home"
+LOGIN_RATE_PER_ACCOUNT = env_str("LOGIN_RATE_PER_ACCOUNT", "5/min")
+LOGIN_RATE_PER_ADDRESS = env_str("LOGIN_RATE_PER_ADDRESS", "20/min")
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST or not DEBUG
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Clapstream <noreply@localhost>")
+JOB_RETENTION_DAYS = env_int("JOB_RETENTION_DAYS", 30, minimum=1)
+
 KAFKA = kafka_config()
+DEAD_LETTER_RETENTION_DAYS = KAFKA.topics.dlq_retention_days  # the topic's retention too
 
 # The recorder: how often it republishes the outbox, and its liveness file.
 OUTBOX_SWEEP_SECONDS = env_float("OUTBOX_SWEEP_SECONDS", 5.0, minimum=0.1)

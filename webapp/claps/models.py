@@ -21,7 +21,7 @@ class ClapJob(models.Model):
     acknowledged the job message, and the sweeper publishes such rows again."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    # "user:<pk>" or "anon:<random>" (kept in the session, so it survives login's new key).
+    # "user:<pk>" or "anon:<random>" (kept in the session; at login its jobs become the user's).
     owner = models.CharField(max_length=80, db_index=True)
     claps = models.PositiveSmallIntegerField(default=1)
     note = models.CharField(max_length=messages.MAX_NOTE, blank=True)

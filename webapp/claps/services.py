@@ -9,6 +9,7 @@ from prometheus_client import Counter
 
 from streams import logs, tracing
 from webapp.claps.models import ClapJob, Status
+from webapp.claps.owners import SESSION_KEY, user_owner
 from webapp.claps.publisher import publisher
 
 log = logging.getLogger(__name__)
@@ -62,3 +63,16 @@ def clap_retry(*, job: ClapJob) -> ClapJob:
     if job.status != Status.FAILED:
         raise JobStateConflict(f"only failed jobs can be retried; this one is {job.status}")
     return clap_submit(owner=job.owner, claps=job.claps, note=job.note)
+
+
+def jobs_adopt(*, session, user) -> int:
+    """The jobs of an anonymous session become the user's (at login or sign-up), all
+    in one transaction; returns how many. Their sockets and pages follow, since both
+    check the owner as the signed-in user from then on."""
+    anon = session.get(SESSION_KEY)
+    if not anon:
+        return 0
+    with transaction.atomic():
+        moved = ClapJob.objects.filter(owner=f"anon:{anon}").update(owner=user_owner(user))
+    del session[SESSION_KEY]
+    return moved

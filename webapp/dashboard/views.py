@@ -8,6 +8,7 @@ from enum import Enum
 from confluent_kafka import KafkaException
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.models import ADDITION, LogEntry
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -161,7 +162,7 @@ def _handle_dead_letter(request) -> None:
         messages.error(request, "Unknown dead letter or action.")
         return
     try:
-        services.dead_letter_handle(
+        handled = services.dead_letter_handle(
             user=request.user, partition=partition, offset=offset, action=action
         )
     except (services.AlreadyHandled, services.NoSuchLetter, deadletters.RequeueError) as exc:
@@ -171,3 +172,12 @@ def _handle_dead_letter(request) -> None:
     else:
         done = "requeued" if action == DeadLetterAction.Action.REQUEUE else "discarded"
         messages.success(request, f"Dead letter {partition}@{offset} {done}.")
+        # Beside the action row itself, in the admin's history like the job actions.
+        resubmitted = f" as job {handled.resubmitted_as}" if handled.resubmitted_as else ""
+        LogEntry.objects.log_actions(
+            request.user.pk,
+            [handled],
+            ADDITION,
+            change_message=f"{done.capitalize()} the letter of job {handled.key}{resubmitted}.",
+            single_object=True,
+        )
