@@ -67,6 +67,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_SETTINGS_MODULE=webapp.settings \
+    LOG_FORMAT=json \
     STATIC_ROOT=/app/staticfiles \
     VAR_DIR=/tmp/clapstream
 WORKDIR /app

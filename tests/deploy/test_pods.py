@@ -230,6 +230,7 @@ def test_network_policies_open_only_the_served_ports(path, objects):
 
     assert ingress_ports("web") == {8000}
     assert ingress_ports("worker") == {9102}
+    assert ingress_ports("recorder") == {9102}
     assert ingress_ports("backend") == set()
     web = one(objects, "NetworkPolicy", "clapstream-web")["spec"]["ingress"][0]["from"]
     controller = web[0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]

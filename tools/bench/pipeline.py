@@ -38,9 +38,16 @@ def _done(owner: str) -> int:
 class Pipeline:
     """Recorder and workers over a private slice of Kafka."""
 
-    def __init__(self, base: KafkaConfig, workers: int, partitions: int = 12, work_ms: int = 0):
+    def __init__(
+        self,
+        base: KafkaConfig,
+        workers: int,
+        partitions: int = 12,
+        work_ms: int = 0,
+        env: dict[str, str] | None = None,
+    ):
         self.kafka = private_kafka(base, partitions, prefix="bench")
-        self.env = {**process_env(self.kafka), "CLAP_WORK_MS": str(work_ms)}
+        self.env = {**process_env(self.kafka), "CLAP_WORK_MS": str(work_ms), **(env or {})}
         self.group = ProcessGroup(io.StringIO())
         self.workers = workers
 

@@ -89,8 +89,9 @@ class LocalBroker:
                 "format",
                 "-c",
                 str(props),
-                "-t",
-                cluster_id,
+                # One argument: a random id may start with "-", which the tool's
+                # parser would take for an option (one start in 64 failed so).
+                f"--cluster-id={cluster_id}",
                 "-g",
             ),
             capture_output=True,

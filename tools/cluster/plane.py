@@ -307,7 +307,11 @@ class Cluster:
         # Strimzi's of the newest release the deploy tests check (kafka.strimzi.io/v1).
         newest = fetch.strimzi_crds(fetch.STRIMZI_VERSIONS[-1])
         strimzi = self.kubectl(*apply, *(f"--filename={f}" for f in newest))
-        names = [line.split("/", 1)[1] for line in (keda.stdout + strimzi.stdout).split()]
+        # The prometheus-operator's, for the monitoring component's PodMonitors and rules.
+        monitoring = fetch.prometheus_operator_crds()
+        prometheus = self.kubectl(*apply, *(f"--filename={f}" for f in monitoring))
+        printed = keda.stdout + strimzi.stdout + prometheus.stdout
+        names = [line.split("/", 1)[1] for line in printed.split()]
         api = self.api()
         for name in names:
             path = f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}"
