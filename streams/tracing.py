@@ -155,15 +155,14 @@ _sdk: _Sdk | None = None
 
 
 def enable_from_env(process: str) -> bool:
-    """Export spans when OTEL_EXPORTER_OTLP_ENDPOINT is set (over http/protobuf, or
-    gRPC with OTEL_EXPORTER_OTLP_PROTOCOL=grpc); the exporter reads the standard
-    OTEL_EXPORTER_OTLP_* variables itself. True when it did."""
+    """Export spans when OTEL_EXPORTER_OTLP_ENDPOINT is set, over OTLP http/protobuf
+    (every collector takes it; the gRPC exporter would add grpcio, ~19 MB, to the image);
+    the exporter reads the standard OTEL_EXPORTER_OTLP_* variables itself. True when it
+    did."""
     if not env_str("OTEL_EXPORTER_OTLP_ENDPOINT"):
         return False
-    if env_str("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf") == "grpc":
-        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
-    else:
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
     use_exporter(OTLPSpanExporter(), process, batch=True)
     log.info("exporting spans over OTLP as clapstream-%s", process)
     return True
