@@ -8,7 +8,8 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml requirements/dev.lock | 
 LOCK   := uv pip compile pyproject.toml --quiet --generate-hashes --python-version 3.11 \
           --python-platform x86_64-manylinux_2_28 --no-emit-package clapstream
 
-.PHONY: run test lint format broker-start broker-stop clean spike bench soak lock image image-test e2e
+.PHONY: run test lint format broker-start broker-stop clean spike bench soak lock image image-test \
+	cluster cluster-down cluster-status e2e
 
 run: $(STAMP)
 	DEBUG=$${DEBUG:-true} exec $(PY) -m tools.run
@@ -32,6 +33,23 @@ test: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest
 
+# A Kubernetes control plane with KEDA on loopback (built from source once, cached in
+# ~/.cache/clapstream); `make cluster-down` stops it. docs/deploy.md tells more.
+cluster: $(STAMP)
+	$(PY) -m tools.cluster up
+
+cluster-down: $(STAMP)
+	$(PY) -m tools.cluster down
+
+cluster-status: $(STAMP)
+	$(PY) -m tools.cluster status
+
+# Every overlay applied to a real control plane, and KEDA scaling on real lag
+# (tests/e2e; the first run builds Kubernetes, etcd and KEDA: about half an hour).
+e2e: $(STAMP)
+	$(PY) -m tools.cluster build
+	$(VENV)/bin/pytest tests/e2e -m e2e --timeout=900
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -54,8 +72,6 @@ image:
 # Runs the built image: web, worker and recorder containers against a private broker.
 image-test: image $(STAMP)
 	CLAPSTREAM_IMAGE_TESTS=1 $(VENV)/bin/pytest tests/image -p no:cacheprovider
-
-e2e: image-test
 
 # After a change of pyproject.toml: regenerate both locks (`make` installs dev.lock).
 lock: $(STAMP)

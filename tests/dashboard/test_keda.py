@@ -75,9 +75,31 @@ def test_desired_replicas(scaling, total, desired, active):
 def test_partitions_never_committed_count_as_keda_counts_them():
     fresh = PartitionOffsets(0, first=5, log_end=30, committed=None)
     assert partition_lag(fresh, LATEST) == 1
-    assert partition_lag(fresh, EARLIEST) == 30  # KEDA counts the log end, not from the start
+    assert partition_lag(fresh, EARLIEST) == 25  # KEDA 2.21 counts the retained log
     decision = desired_replicas([fresh] * 2, DEFAULT, LATEST)
     assert (decision.total_lag, decision.desired) == (2, 1)
+
+
+@pytest.mark.parametrize(
+    ("total", "max_replicas", "keda_metric", "keda_desired", "desired"),
+    [
+        pytest.param(40, 12, 40, 4, 4, id="exactly partitions x threshold: both agree"),
+        pytest.param(45, 12, 45, 5, 4, id="just above: KEDA asks for an idle fifth"),
+        pytest.param(49, 12, 49, 5, 4, id="still within one threshold above"),
+        pytest.param(50, 12, 40, 4, 4, id="50 // 10 > 4: KEDA caps too"),
+        pytest.param(45, 4, 45, 4, 4, id="maxReplicaCount hides KEDA's extra replica"),
+    ],
+)
+def test_the_decision_states_what_keda_itself_reports(
+    total, max_replicas, keda_metric, keda_desired, desired
+):
+    decision = desired_replicas(spread(total), KedaScaling(10, max_replicas=max_replicas))
+    assert (decision.keda_metric, decision.keda_desired, decision.desired) == (
+        keda_metric,
+        keda_desired,
+        desired,
+    )
+    assert ("keda#4483" in decision.formula) == (decision.keda_metric != decision.metric)
 
 
 @pytest.mark.parametrize(

@@ -25,11 +25,12 @@ from pathlib import Path
 import pytest
 
 from tools.broker.jars import cache_home
+from tools.cluster import versions
 
 HERE = Path(__file__).resolve().parent
 
 KEDA_MODULE = "github.com/kedacore/keda/v2"
-KEDA_VERSION = "v2.21.0"
+KEDA_VERSION = versions.KEDA  # the same KEDA `make cluster` builds and runs
 KEDA_SUM = "h1:R6z2HZvstK4RLUMxroNACzBj74xGxt3kG59b5Xc+Xps="  # go.sum line of that version
 
 # The newest release of the main module the proxy serves (later tags live in
@@ -86,6 +87,13 @@ def _go() -> str:
 
 def _go_module_files(module: str, version: str, go_sum: str, pattern: str) -> list[Path]:
     """Files of a Go module, from the module cache of the go command."""
+    files = sorted(_go_module(module, version, go_sum).glob(pattern))
+    assert files, f"no {pattern} in {module}@{version}"
+    return files
+
+
+def _go_module(module: str, version: str, go_sum: str) -> Path:
+    """A Go module's source, from the module cache of the go command."""
     go = _go()
     with tempfile.TemporaryDirectory() as outside_any_module:
         out = _run(
@@ -98,13 +106,16 @@ def _go_module_files(module: str, version: str, go_sum: str, pattern: str) -> li
     if info.get("Error"):
         pytest.fail(f"downloading {module}@{version}: {info['Error']}")
     assert info["Sum"] == go_sum, f"{module}@{version} hash {info['Sum']} != pinned"
-    files = sorted(Path(info["Dir"]).glob(pattern))
-    assert files, f"no {pattern} in {info['Dir']}"
-    return files
+    return Path(info["Dir"])
 
 
 def keda_crds() -> list[Path]:
     return _go_module_files(KEDA_MODULE, KEDA_VERSION, KEDA_SUM, "config/crd/bases/keda.sh_*.yaml")
+
+
+def keda_module() -> Path:
+    """The KEDA module's source (the control plane installs its config/crd)."""
+    return _go_module(KEDA_MODULE, KEDA_VERSION, KEDA_SUM)
 
 
 def prometheus_operator_crds() -> list[Path]:

@@ -16,12 +16,18 @@ ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "k8s"
 KUSTOMIZE = ROOT / "kustomize"
 OVERLAYS = sorted(p.parent for p in (KUSTOMIZE / "overlays").glob("*/kustomization.yaml"))
-SCENARIOS = sorted(p.parent for p in (KUSTOMIZE / "tests").glob("*/kustomization.yaml"))
+# The dev overlay tuned for `make e2e` (scale to zero, windows of seconds): applied to
+# a real control plane there, built and schema-checked here, but no deployment's
+# policy applies to it.
+E2E = KUSTOMIZE / "tests" / "keda-e2e"
+SCENARIOS = sorted(
+    p.parent for p in (KUSTOMIZE / "tests").glob("*/kustomization.yaml") if p.parent != E2E
+)
 COMPONENTS = sorted(p.parent for p in (KUSTOMIZE / "components").glob("*/kustomization.yaml"))
 # What a cluster would be given: every overlay, and the scenarios that cover the
 # components no overlay uses. The base is built too, but is never deployed as it is.
 DEPLOYABLE = [*OVERLAYS, *SCENARIOS]
-ALL_BUILDS = [BASE, *DEPLOYABLE]
+ALL_BUILDS = [BASE, *DEPLOYABLE, E2E]
 
 POD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"}
 STANDARD_LABELS = [f"app.kubernetes.io/{k}" for k in ("name", "instance", "component", "part-of")]

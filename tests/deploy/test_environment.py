@@ -62,12 +62,15 @@ def test_each_release_runs_jobs_of_its_own(path, objects):
     name fails. Each release's Jobs carry the release in their name, which follows
     the image tag and the version label; a finished Job stays (a TTL would make a
     GitOps tool create it again on every sync)."""
-    release = environment(path)["release"]
+    release, suffix = environment(path)["release"], environment(path)["jobSuffix"]
+    assert suffix == release.replace(".", "-")
     jobs = of_kind(objects, "Job")
     assert {j["metadata"]["name"] for j in jobs} == {
-        f"clapstream-migrate-{release}",
-        f"clapstream-topics-{release}",
+        f"clapstream-migrate-{suffix}",
+        f"clapstream-topics-{suffix}",
     }
+    for obj in jobs:  # pod names and hostnames derive from it (a warning otherwise)
+        assert re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", obj["metadata"]["name"])
     for obj in jobs:
         assert obj["metadata"]["labels"][VERSION_LABEL] == release
         assert "ttlSecondsAfterFinished" not in obj["spec"]

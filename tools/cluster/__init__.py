@@ -1,0 +1,1 @@
+"""A real Kubernetes control plane (etcd, apiserver, controllers, KEDA) on loopback."""
