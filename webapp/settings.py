@@ -5,6 +5,7 @@ default secret key or an empty ALLOWED_HOSTS (see `_refuse_unsafe_production`).
 """
 
 import contextlib
+import ipaddress
 from pathlib import Path
 
 import dj_database_url
@@ -126,7 +127,10 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         env_secret("DATABASE_URL", f"sqlite:///{VAR_DIR / 'clapstream.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0),
+        # Kept open: daphne runs all synchronous code of a process on one thread, and
+        # a fresh SQLite connection (with its PRAGMAs) cost more than the query.
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -175,7 +179,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
 }
-CLAP_SUBMIT_RATE = env_str("CLAP_SUBMIT_RATE", "120/min")  # per owner; DRF's "N/sec|min|hour"
+# Admission (webapp.claps.admission), "N/sec|min|hour|day" each, empty for no limit.
+CLAP_SUBMIT_RATE = env_str("CLAP_SUBMIT_RATE", "120/min")  # per owner
+CLAP_ADDRESS_RATE = env_str("CLAP_ADDRESS_RATE", "600/min")  # per client address
+CLAP_ADMISSION_RATE = env_str("CLAP_ADMISSION_RATE", "30000/min")  # the whole site
+# Peers whose X-Forwarded-For names the client (an ingress, a load balancer): CIDRs.
+try:
+    TRUSTED_PROXIES = [ipaddress.ip_network(n, strict=False) for n in env_list("TRUSTED_PROXIES")]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from None
 CLAP_API_MAX_BODY = env_int("CLAP_API_MAX_BODY", 4096, minimum=256)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Clapstream API",

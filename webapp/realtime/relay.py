@@ -157,7 +157,7 @@ class Relay:
                     log.warning("relay consumer error: %s", msg.error())
                 continue
             try:
-                event = messages.JobEvent.decode(msg.value())
+                event = messages.JobEvent.decode(msg.value(), with_result=False)
             except messages.MalformedMessage as exc:
                 # The recorder logs these as warnings already; one voice is enough.
                 log.debug("relay skips a malformed event at offset %s: %s", msg.offset(), exc)
