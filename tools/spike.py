@@ -54,6 +54,8 @@ def main(argv: list[str] | None = None) -> None:
         "LOCAL_KAFKA_DATA": str(scratch / "broker"),
         "KAFKA_BOOTSTRAP_SERVERS": "",  # always a fresh private broker
         "CLAP_WORK_MS": os.environ.get("CLAP_WORK_MS", "200"),
+        # Every simulated user is on the loopback address: no per-address limit.
+        "CLAP_ADDRESS_RATE": os.environ.get("CLAP_ADDRESS_RATE", ""),
         "LOCAL_AUTOSCALE": "false" if o["fixed_workers"] else "true",
         "LOCAL_WORKERS": str(o["fixed_workers"] or 0),
     }

@@ -127,12 +127,23 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         env_secret("DATABASE_URL", f"sqlite:///{VAR_DIR / 'clapstream.sqlite3'}"),
-        # Kept open: daphne runs all synchronous code of a process on one thread, and
-        # a fresh SQLite connection (with its PRAGMAs) cost more than the query.
+        # Kept open for the sockets' database calls, which share one thread per
+        # process: a fresh connection cost more than their query. HTTP requests close
+        # theirs (webapp.core.connections); on PostgreSQL a pool serves both.
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DATABASE_POOL", True
+):
+    # A pool per process instead of a connection per request thread (a connection
+    # with SCRAM authentication costs milliseconds of CPU). Pooled connections are
+    # not also persistent.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "pool": {"min_size": 2, "max_size": env_int("DATABASE_POOL_SIZE", 10, minimum=1)}
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several local processes share the file: wait for locks instead of failing,
     # and use WAL so readers never block the recorder's writes.

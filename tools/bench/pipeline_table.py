@@ -2,7 +2,6 @@
 bare consume-then-produce loop, and end-to-end latency at a steady rate."""
 
 from django.conf import settings
-from django.core.management import call_command
 
 from tools.bench.pipeline import Pipeline, bare_loop
 from tools.bench.stats import percentile, table
@@ -18,7 +17,6 @@ def add_arguments(parser) -> None:
 
 def run(jobs, workers, rate, seconds, **_) -> None:
     with broker_unless_configured(print) as bootstrap:
-        call_command("migrate", verbosity=0)
         base = settings.KAFKA.__class__(
             **{**settings.KAFKA.__dict__, "bootstrap_servers": bootstrap}
         )
