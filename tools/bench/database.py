@@ -37,9 +37,11 @@ def bench_database(kind: str = "auto"):
         yield
     finally:
         if cluster is not None:
+            from django.conf import settings
             from django.db import connections
 
-            connections.close_all()
+            if settings.configured:  # the benchmark's own connections first
+                connections.close_all()
             cluster.stop()
         shutil.rmtree(scratch, ignore_errors=True)
 

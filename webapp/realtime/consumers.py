@@ -74,12 +74,16 @@ class ClapJobConsumer(AsyncJsonWebsocketConsumer):
             self.position_task = asyncio.create_task(self._report_position())
 
     async def _refuse(self, code: int) -> None:
+        if self.group is not None:  # joined before the check: leave before anything arrives
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            self.group = None
         # Accepted first: a close before the handshake completes carries no code.
         await self.accept()
         await self.close(code=code)
 
     async def clap_event(self, event):
-        await self._deliver(event["message"])
+        if self.counted:  # never to a socket that was refused
+            await self._deliver(event["message"])
 
     async def disconnect(self, code):
         if self.position_task is not None:
