@@ -2,9 +2,13 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml requirements/dev.lock | cksum | cut -d' ' -f1)
+# The locks pin every transitive dependency with its hashes, from pyproject.toml:
+# runtime.lock for the image, dev.lock (the same versions plus the dev tools) here.
+LOCK   := uv pip compile pyproject.toml --quiet --generate-hashes --python-version 3.11 \
+          --python-platform x86_64-manylinux_2_28 --no-emit-package clapstream
 
-.PHONY: run test lint format broker-start broker-stop clean spike bench soak
+.PHONY: run test lint format broker-start broker-stop clean spike bench soak lock image image-test e2e
 
 # Locally every client is 127.0.0.1: the per-address limit would only get in the way.
 run: $(STAMP)
@@ -44,10 +48,27 @@ broker-start: $(STAMP)
 broker-stop: $(STAMP)
 	$(PY) -m tools.broker stop
 
-$(STAMP): pyproject.toml
+# The image: podman builds the Dockerfile (on a local Debian base where no registry
+# answers; see tools/image/build.sh). IMAGE=name:tag to build another tag.
+image:
+	./tools/image/build.sh
+
+# Runs the built image: web, worker and recorder containers against a private broker.
+image-test: image $(STAMP)
+	CLAPSTREAM_IMAGE_TESTS=1 $(VENV)/bin/pytest tests/image -p no:cacheprovider
+
+e2e: image-test
+
+# After a change of pyproject.toml: regenerate both locks (`make` installs dev.lock).
+lock: $(STAMP)
+	$(VENV)/bin/$(LOCK) --extra postgres -o requirements/runtime.lock
+	$(VENV)/bin/$(LOCK) --extra postgres --extra dev -c requirements/runtime.lock \
+	  -o requirements/dev.lock
+
+$(STAMP): pyproject.toml requirements/dev.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,postgres]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	rm -f $(VENV)/.installed-*
 	touch $@
 

@@ -9,6 +9,10 @@ from streams.config import kafka_config
 from tools.broker.process import LocalBroker
 from tools.ports import free_port
 
+# The image tests need the built image (minutes to build): `make image-test` builds it
+# and runs them; `make test` leaves them out.
+collect_ignore = [] if os.environ.get("CLAPSTREAM_IMAGE_TESTS") else ["image"]
+
 
 @pytest.fixture(scope="session")
 def kafka_broker():

@@ -12,11 +12,9 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from webapp.core.connections import close_connections_after_requests  # noqa: E402
 from webapp.realtime.relay import StartRelay  # noqa: E402
 from webapp.realtime.routing import websocket_urlpatterns  # noqa: E402
 
-close_connections_after_requests()
 application = StartRelay(
     ProtocolTypeRouter(
         {

@@ -124,23 +124,29 @@ TEMPLATES = [
     },
 ]
 
+# No persistent connections (CONN_MAX_AGE 0): the site runs under ASGI (daphne),
+# where Django runs each synchronous database call in a thread of its own, and a
+# connection kept past the request lives on in that thread, never closed by Django's
+# request-end cleanup; Django's docs say to disable persistence under ASGI. The
+# long-running processes (worker, recorder, sampler) hold their connection anyway:
+# CONN_MAX_AGE only governs connections opened for requests.
+if env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0):
+    raise ImproperlyConfigured(
+        "DATABASE_CONN_MAX_AGE is not supported: persistent connections are unsafe under "
+        "ASGI (daphne); leave it unset (0)"
+    )
 DATABASES = {
     "default": dj_database_url.parse(
         env_secret("DATABASE_URL", f"sqlite:///{VAR_DIR / 'clapstream.sqlite3'}"),
-        # Kept open for the sockets' database calls, which share one thread per
-        # process: a fresh connection cost more than their query. HTTP requests close
-        # theirs (webapp.core.connections); on PostgreSQL a pool serves both.
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
-        conn_health_checks=True,
+        conn_max_age=0,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
     "DATABASE_POOL", True
 ):
-    # A pool per process instead of a connection per request thread (a connection
-    # with SCRAM authentication costs milliseconds of CPU). Pooled connections are
-    # not also persistent.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # A pool per process instead of a new connection for every request and socket
+    # look-up (with SCRAM authentication each costs milliseconds of CPU); Django
+    # returns the connection to the pool where it would have closed it.
     DATABASES["default"]["OPTIONS"] = {
         "pool": {"min_size": 2, "max_size": env_int("DATABASE_POOL_SIZE", 10, minimum=1)}
     }
@@ -176,6 +182,10 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+
+# Only the hashed names (every page refers to its static files through them): the
+# image then carries one copy of each file instead of two.
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 
 # In-memory channel layer: each web replica only serves its own sockets, and its
 # relay reads every partition of clap.events, so no shared layer (Redis) is needed.

@@ -5,6 +5,7 @@ import sys
 
 from streams.config import kafka_config
 from streams.envvars import ConfigError
+from streams.logthrottle import Throttle
 from worker.app import Worker
 from worker.metrics import Metrics
 from worker.settings import WorkerSettings
@@ -24,6 +25,10 @@ def main() -> int:
         level=settings.log_level,
         format=f"%(asctime)s %(levelname)s [{settings.worker_id}] %(name)s: %(message)s",
     )
+    # A broker outage is said once, then every 30 s, not at every reconnection attempt.
+    throttle = Throttle("worker.kafka")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(throttle)
     metrics = Metrics()
     if settings.metrics_port:
         metrics.serve(settings.metrics_port)

@@ -5,6 +5,7 @@ responsive. Offsets are stored only for messages whose outcome Kafka confirmed, 
 only up to the contiguous watermark of each partition; auto-commit sends them.
 """
 
+import json
 import logging
 import queue
 import signal
@@ -23,6 +24,7 @@ from worker.settings import WorkerSettings
 from worker.slots import Slots
 
 log = logging.getLogger(__name__)
+kafka_log = logging.getLogger("worker.kafka.client")  # throttled during an outage
 
 
 def consumer_config(settings: WorkerSettings, kafka: KafkaConfig, **extra) -> dict:
@@ -32,6 +34,8 @@ def consumer_config(settings: WorkerSettings, kafka: KafkaConfig, **extra) -> di
         # Lag is measured on committed offsets and drives the autoscaler: commit every
         # second (default 5 s) so the lag trails the work by little.
         "auto.commit.interval.ms": 1000,
+        # The group membership the liveness heartbeat depends on (Worker.on_stats).
+        "statistics.interval.ms": 2000,
         "logger": logging.getLogger("worker.kafka.consumer"),
         **extra,
     }
@@ -69,7 +73,10 @@ class Worker:
                 }
             )
         )
-        self.consumer = Consumer(consumer_config(settings, kafka, error_cb=self._on_client_error))
+        self.member = False  # a live member of the group: coordinator up, assignment steady
+        self.consumer = Consumer(
+            consumer_config(settings, kafka, error_cb=self._on_client_error, stats_cb=self.on_stats)
+        )
         self.reporter = Reporter(
             self.producer, kafka, settings.worker_id, lambda *done: self._finished.put(done)
         )
@@ -99,7 +106,6 @@ class Worker:
         return code
 
     def start(self) -> None:
-        self.heartbeat.beat()
         self.control.start()
         if not self.control.caught_up.wait(self.CATCH_UP_SECONDS):
             log.warning("cancel requests not read up to date yet; starting anyway")
@@ -167,9 +173,10 @@ class Worker:
             msg = self.consumer.poll(self.POLL_SECONDS)
         self.producer.poll(0)
         took = msg is not None and self.take(msg)
-        if not self.shutdown:
-            # Losing the membership for good (max.poll.interval exceeded, a fatal error)
-            # ends the loop, so a loop that still beats is a member or rejoining.
+        if self.member and not self.shutdown:
+            # Only a live member beats: with the broker gone, or the group left
+            # (max.poll.interval exceeded, fenced), the heartbeat goes stale and the
+            # liveness probe restarts the pod.
             self.heartbeat.beat()
         return took
 
@@ -296,11 +303,23 @@ class Worker:
         for lease in leases:
             self.leases.pop((lease.topic, lease.partition), None)
 
+    def on_stats(self, stats_json: str) -> None:
+        """librdkafka's statistics (from poll()): its consumer group state says whether
+        the group coordinator is reachable and the membership settled."""
+        group = json.loads(stats_json).get("cgrp", {})
+        member = group.get("state") == "up" and group.get("join_state") == "steady"
+        if member != self.member:
+            log.info(
+                "group membership %s",
+                "live" if member else f"lost ({group.get('state')}, {group.get('join_state')})",
+            )
+        self.member = member
+
     def _on_client_error(self, error: KafkaError) -> None:
         if error.fatal():
             self.fail(f"fatal Kafka client error: {error}")
         else:
-            log.warning("kafka: %s", error)
+            kafka_log.warning("%s", error)
 
     def _on_crash(self, exc: BaseException) -> None:
         self.fail(f"a slot crashed: {exc!r}")

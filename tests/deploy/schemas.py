@@ -56,7 +56,8 @@ def _closed(schema: dict) -> dict:
 class CrdSchemas:
     """(group/version, kind) -> a validator for that CRD version's schema."""
 
-    def __init__(self, crd_files: list[Path]):
+    def __init__(self, crd_files: list[Path], strimzi_version: str = ""):
+        self.strimzi_version = strimzi_version
         self.validators: dict[tuple[str, str], jsonschema.Draft4Validator] = {}
         for path in crd_files:
             for crd in yaml.load_all(path.read_text(), Loader=yaml.CSafeLoader):

@@ -12,6 +12,8 @@ from tests.deploy.manifests import (
     build_id,
     container_env,
     containers,
+    environment,
+    job,
     name_of,
     of_kind,
     one,
@@ -132,7 +134,8 @@ def test_each_process_runs_its_command(path, objects):
         ("Job", "clapstream-topics"): "python manage.py ensure_topics",
     }
     for (kind, name), command in commands.items():
-        (container,) = one(objects, kind, name)["spec"]["template"]["spec"]["containers"]
+        obj = job(objects, name) if kind == "Job" else one(objects, kind, name)
+        (container,) = obj["spec"]["template"]["spec"]["containers"]
         assert " ".join(container["command"]) == command
 
 
@@ -225,4 +228,4 @@ def test_network_policies_open_only_the_served_ports(path, objects):
     assert ingress_ports("backend") == set()
     web = one(objects, "NetworkPolicy", "clapstream-web")["spec"]["ingress"][0]["from"]
     controller = web[0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
-    assert controller == "ingress-nginx"
+    assert controller == environment(path).get("ingressControllerNamespace", "ingress-nginx")

@@ -1,6 +1,7 @@
 import dataclasses
 
 import pytest
+from django.core.management import call_command
 
 from tools.ports import free_port
 from webapp.core import health
@@ -45,3 +46,17 @@ def test_the_database_alone_can_be_checked(client, settings, fresh_admin):
     response = client.get("/readyz?check=database")
     assert (response.status_code, response.json()) == (200, {"status": "ok"})
     assert client.get("/readyz?check=disk").status_code == 400
+
+
+@pytest.mark.django_db(transaction=True)
+def test_not_ready_until_every_migration_is_applied(client):
+    call_command("migrate", "dashboard", "0001", verbosity=0)
+    try:
+        response = client.get("/readyz?check=database")
+        assert response.status_code == 503
+        assert response.json()["failing"] == {
+            "database": "unapplied migrations: dashboard.0002_resubmitted_as"
+        }
+    finally:
+        call_command("migrate", "dashboard", verbosity=0)
+    assert client.get("/readyz?check=database").status_code == 200

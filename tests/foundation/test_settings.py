@@ -36,6 +36,24 @@ def test_production_starts_when_configured(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
+def test_persistent_database_connections_are_refused_under_asgi(tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("s" * 50)
+    env = {"SECRET_KEY_FILE": str(secret), "ALLOWED_HOSTS": "example.org"}
+    result = _import_settings({**env, "DATABASE_CONN_MAX_AGE": "60"})
+    assert result.returncode != 0
+    assert "DATABASE_CONN_MAX_AGE is not supported" in result.stderr
+    probe = "import webapp.settings as s; print(s.DATABASES['default']['CONN_MAX_AGE'])"
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={"PATH": "/usr/bin:/bin", "DEBUG": "false", **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == "0"
+
+
 def test_secret_file_wins_over_plain_value(tmp_path, monkeypatch):
     path = tmp_path / "pw"
     path.write_text("from-file\n")

@@ -48,11 +48,21 @@ def test_transient_errors_are_only_logged(worker, caplog):
 
 def test_the_loop_beats_only_while_healthy(worker):
     alive = worker.settings.heartbeat_file
+    worker.heartbeat.every = 0
+    worker.step()
+    assert not alive.exists(), "not yet a member of the group"
+    worker.on_stats('{"cgrp": {"state": "up", "join_state": "steady"}}')
     worker.step()
     assert alive.exists()
 
     alive.unlink()
-    worker.heartbeat.every = 0
+    worker.on_stats('{"cgrp": {"state": "query-coord", "join_state": "steady"}}')
+    worker.step()
+    assert not alive.exists(), "the coordinator is unreachable"
+    worker.on_stats('{"cgrp": {"state": "up", "join_state": "steady"}}')
+
+    worker.step()
+    alive.unlink()
     worker.fail("lost the group")
     worker.step()
     assert not alive.exists()

@@ -1,4 +1,5 @@
-"""Liveness (the process answers) and readiness (its database and Kafka answer)."""
+"""Liveness (the process answers) and readiness (its database, migrated to this
+release's schema, and Kafka answer)."""
 
 import logging
 from functools import cache
@@ -6,6 +7,7 @@ from functools import cache
 from confluent_kafka.admin import AdminClient
 from django.conf import settings
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
 
 log = logging.getLogger(__name__)
@@ -21,8 +23,14 @@ def _admin() -> AdminClient:
 
 
 def _check_database() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    """The database answers and has every migration of this code applied: a new pod
+    must not take traffic before the migrate Job has run (its queries would fail on
+    missing tables or columns)."""
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if plan:
+        pending = ", ".join(f"{m.app_label}.{m.name}" for m, _ in plan)
+        raise RuntimeError(f"unapplied migrations: {pending}")
 
 
 def _check_kafka() -> None:
