@@ -101,7 +101,7 @@ def pipeline(report: Report, base, redis_url: str, counts: list[int], recorders:
         say(f"clapstream workers alone, {n}, {jobs} jobs: {alone[n]:,.0f}/s")
         with Pipeline(base, n, recorders=recorders) as line:
             pipe[n] = line.throughput(jobs)
-            line.forget_jobs()
+        line.forget_jobs()  # once its processes have stopped writing
         say(f"clapstream pipeline, {n} worker(s), {recorders} recorder(s): {pipe[n]:,.0f}/s")
         with CeleryWorkers(redis_url, n) as workers:
             celery[n] = workers.throughput(jobs)

@@ -28,7 +28,7 @@ def run(jobs, workers, rate, seconds, **_) -> None:
             with Pipeline(base, count) as pipeline:
                 rate_done = pipeline.throughput(jobs)
                 lat = pipeline.latencies(rate, seconds)
-                pipeline.forget_jobs()
+            pipeline.forget_jobs()  # once its processes have stopped writing
             rows.append(
                 [
                     f"clapstream, {count} worker(s)",

@@ -9,13 +9,12 @@ workers and the recorder are idempotent.
 
 import logging
 import threading
-from collections import deque
 from datetime import UTC, datetime
 from functools import cache
 
 from confluent_kafka import KafkaError, KafkaException, Producer
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, transaction
+from django.db import DatabaseError, close_old_connections
 
 from streams import messages
 from webapp.claps.models import ClapJob
@@ -35,13 +34,11 @@ class Publisher:
         self._closed = threading.Event()
         self._jobs_in_flight = 0
         self._lock = threading.Lock()
-        self._delivered: deque[tuple[str, datetime, int, int]] = deque()
         threading.Thread(target=self._serve_reports, name="kafka-delivery", daemon=True).start()
 
     def _serve_reports(self) -> None:
         while not self._closed.is_set():
             self.producer.poll(0.2)
-            self._mark_published()
 
     def publish_job(self, job: ClapJob) -> None:
         """Queue the job's message; its delivery report marks the row published."""
@@ -71,30 +68,17 @@ class Publisher:
         if err is not None:
             log.warning("job %s not published (%s); the sweeper will retry", job_id, err)
             return
-        self._delivered.append((job_id, datetime.now(UTC), msg.partition(), msg.offset()))
-
-    def _mark_published(self) -> None:
-        """Stamp the rows of the jobs delivered since the last call, in one transaction
-        (a report arrives for each job; a write for each made the reports fall behind
-        the submissions under load)."""
-        batch = []
-        while self._delivered:
-            batch.append(self._delivered.popleft())
-        if not batch:
-            return
         # One connection for all reports, kept until it fails: reconnecting for each
         # (what CONN_MAX_AGE=0 asks of requests) made the reports fall behind the
         # submissions under load, and the sweeper republished every job not marked yet.
         try:
-            with transaction.atomic():
-                for job_id, at, partition, offset in batch:
-                    ClapJob.objects.filter(id=job_id, published_at__isnull=True).update(
-                        published_at=at, partition=partition, offset=offset
-                    )
+            ClapJob.objects.filter(id=job_id, published_at__isnull=True).update(
+                published_at=datetime.now(UTC), partition=msg.partition(), offset=msg.offset()
+            )
         except DatabaseError as exc:
-            # Raising here would end the delivery thread for good. The rows stay
-            # unpublished; the sweeper publishes them again, harmlessly.
-            log.warning("%d job(s) published but not marked so (%s)", len(batch), exc)
+            # Raising here would end the delivery thread for good (poll() re-raises).
+            # The row stays unpublished; the sweeper publishes it again, harmlessly.
+            log.warning("job %s published but not marked so (%s)", job_id, exc)
             close_old_connections()
 
     def publish_cancel(self, job_id: str, timeout: float = 5.0) -> None:
@@ -127,11 +111,7 @@ class Publisher:
             raise PublishError(f"Kafka did not confirm the cancel request: {errors or 'timeout'}")
 
     def flush(self, timeout: float = 10.0) -> int:
-        """Wait for the delivery reports (and mark their jobs published); returns how
-        many messages are still unconfirmed."""
-        left = self.producer.flush(timeout)
-        self._mark_published()  # reports served by this thread's flush
-        return left
+        return self.producer.flush(timeout)
 
     def close(self) -> None:
         self.flush()
