@@ -61,6 +61,16 @@ class KafkaConfig:
     def admin(self, **overrides) -> dict:
         return {**self.common(), **overrides}
 
+    def to_env(self) -> dict[str, str]:
+        """The environment from which from_env() reads this configuration's broker,
+        topics and groups: for the processes a tool or test starts on its own topics.
+        The security settings are not in it; children inherit those variables."""
+        return {
+            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+            **{name: str(getattr(self.topics, attr)) for name, attr in TOPIC_VARIABLES.items()},
+            **{name: getattr(self, attr) for name, attr in GROUP_VARIABLES.items()},
+        }
+
 
 def _security_from_env() -> dict[str, str]:
     protocol = env_str("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").upper()
@@ -90,16 +100,29 @@ def _security_from_env() -> dict[str, str]:
 
 
 def _topics_from_env() -> Topics:
-    return Topics(
-        jobs=env_str("CLAP_JOBS_TOPIC", "clap.jobs"),
-        events=env_str("CLAP_EVENTS_TOPIC", "clap.events"),
-        dlq=env_str("CLAP_DLQ_TOPIC", "clap.jobs.dlq"),
-        control=env_str("CLAP_CONTROL_TOPIC", "clap.control"),
-        jobs_partitions=env_int("CLAP_JOBS_PARTITIONS", 12, minimum=1),
-        events_partitions=env_int("CLAP_EVENTS_PARTITIONS", 12, minimum=1),
-        dlq_partitions=env_int("CLAP_DLQ_PARTITIONS", 1, minimum=1),
-        replication_factor=env_int("KAFKA_REPLICATION_FACTOR", 1, minimum=1),
-    )
+    defaults = Topics()
+    values = {}
+    for name, attr in TOPIC_VARIABLES.items():
+        default = getattr(defaults, attr)
+        if isinstance(default, int):
+            values[attr] = env_int(name, default, minimum=1)
+        else:
+            values[attr] = env_str(name, default)
+    return Topics(**values)
+
+
+# The variables of the topics and groups, beside the Topics/KafkaConfig field they set.
+TOPIC_VARIABLES = {
+    "CLAP_JOBS_TOPIC": "jobs",
+    "CLAP_EVENTS_TOPIC": "events",
+    "CLAP_DLQ_TOPIC": "dlq",
+    "CLAP_CONTROL_TOPIC": "control",
+    "CLAP_JOBS_PARTITIONS": "jobs_partitions",
+    "CLAP_EVENTS_PARTITIONS": "events_partitions",
+    "CLAP_DLQ_PARTITIONS": "dlq_partitions",
+    "KAFKA_REPLICATION_FACTOR": "replication_factor",
+}
+GROUP_VARIABLES = {"WORKER_GROUP": "worker_group", "RECORDER_GROUP": "recorder_group"}
 
 
 def from_env() -> KafkaConfig:
@@ -107,8 +130,10 @@ def from_env() -> KafkaConfig:
         bootstrap_servers=env_str("KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{LOCAL_BOOTSTRAP_PORT}"),
         security=_security_from_env(),
         topics=_topics_from_env(),
-        worker_group=env_str("WORKER_GROUP", "clap-workers"),
-        recorder_group=env_str("RECORDER_GROUP", "clap-recorder"),
+        **{
+            attr: env_str(name, getattr(KafkaConfig, attr))
+            for name, attr in GROUP_VARIABLES.items()
+        },
     )
 
 

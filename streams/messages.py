@@ -8,6 +8,7 @@ Sequence numbers: an event's `seq` is `pickup_ms * 1000 + n`, where pickup_ms is
 wall-clock millisecond at which a worker picked the job up and n counts that
 worker's events for it (n < 1000). So seq grows within a job, also across a
 redelivery to another worker, and the recorder and the browser can drop stale ones.
+Only this module encodes and decodes it (seq_of, last_seq_of, pickup_of).
 """
 
 import base64
@@ -42,10 +43,23 @@ class MalformedMessage(ValueError):
     """A message that does not follow its schema; str() is the reason."""
 
 
+EVENTS_PER_PICKUP = 1000
+
+
 def seq_of(pickup_ms: int, n: int) -> int:
-    if not 0 <= n < 1000:
-        raise ValueError("at most 999 events per pickup")
-    return pickup_ms * 1000 + n
+    if not 0 <= n < EVENTS_PER_PICKUP:
+        raise ValueError(f"at most {EVENTS_PER_PICKUP - 1} events per pickup")
+    return pickup_ms * EVENTS_PER_PICKUP + n
+
+
+def last_seq_of(pickup_ms: int) -> int:
+    """Later than every event of any pickup that began before pickup_ms."""
+    return seq_of(pickup_ms, EVENTS_PER_PICKUP - 1)
+
+
+def pickup_of(seq: int) -> int:
+    """The pickup (its wall-clock millisecond) an event's seq belongs to."""
+    return seq // EVENTS_PER_PICKUP
 
 
 def _load(raw: bytes | None) -> dict[str, Any]:
@@ -166,10 +180,6 @@ class JobEvent:
     total: int | None = None
     error: str = ""  # failed: why; cancelled: by whom
     result: bytes | None = None  # done: the applause, a WAV file
-
-    @property
-    def final(self) -> bool:
-        return self.type in FINAL_TYPES
 
     def encode(self) -> bytes:
         payload = {k: v for k, v in _fields(self).items() if v not in (None, "")}

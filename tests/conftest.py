@@ -6,8 +6,11 @@ from pathlib import Path
 import pytest
 
 from streams.config import kafka_config
+from tests.support.browser import ARTIFACTS, CHROMIUM_ARGS, find_chromium
+from tests.support.pipeline import Stack, env_for
 from tools.broker.process import LocalBroker
 from tools.ports import free_port
+from tools.sandbox import private_kafka
 
 # The image tests need the built image (minutes to build): `make image-test` builds it
 # and runs them; `make test` leaves them out.
@@ -54,3 +57,42 @@ def fake_publisher(monkeypatch):
     fake = FakePublisher()
     monkeypatch.setattr("webapp.claps.services.publisher", lambda: fake)
     return fake
+
+
+@pytest.fixture
+def isolated_kafka(kafka, settings):
+    """Topics and groups of this test alone, for the site and its subprocesses."""
+    from webapp.claps.publisher import reset_publisher
+
+    config = private_kafka(kafka, partitions=4)
+    settings.KAFKA = config
+    reset_publisher()
+    yield config
+    reset_publisher()
+
+
+@pytest.fixture
+def stack(isolated_kafka, settings, transactional_db):
+    """The pipeline's processes (recorder, workers) of this test, stopped after it."""
+    s = Stack(env_for(isolated_kafka))
+    yield s
+    s.stop()
+    print(s.log.getvalue()[-20000:])  # shown by pytest when the test failed
+
+
+@pytest.fixture
+def browser():
+    from playwright import sync_api
+
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

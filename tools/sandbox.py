@@ -2,7 +2,10 @@
 and groups on the configured broker, and the environment its subprocesses need."""
 
 import dataclasses
+import time
 import uuid
+
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from streams.config import KafkaConfig
 from streams.topics import ensure_topics
@@ -23,7 +26,30 @@ def private_kafka(base: KafkaConfig, partitions: int = 12, prefix: str = "t") ->
         base, topics=topics, worker_group=f"{tag}-workers", recorder_group=f"{tag}-recorder"
     )
     ensure_topics(config)
+    await_leaders(config)
     return config
+
+
+def await_leaders(config: KafkaConfig, timeout: float = 30.0) -> None:
+    """Until every partition of the jobs and events topics answers for its offsets: a
+    busy broker elects the leaders of new partitions a moment after creating them, and
+    answers NOT_LEADER_FOR_PARTITION meanwhile."""
+    t = config.topics
+    consumer = Consumer(config.consumer(f"probe-{uuid.uuid4().hex}"))
+    deadline = time.monotonic() + timeout
+    try:
+        for topic, count in ((t.jobs, t.jobs_partitions), (t.events, t.events_partitions)):
+            for partition in range(count):
+                while True:
+                    try:
+                        consumer.get_watermark_offsets(TopicPartition(topic, partition), 5)
+                        break
+                    except KafkaException:
+                        if time.monotonic() > deadline:
+                            raise
+                        time.sleep(0.2)
+    finally:
+        consumer.close()
 
 
 def process_env(config: KafkaConfig) -> dict[str, str]:
@@ -31,19 +57,8 @@ def process_env(config: KafkaConfig) -> dict[str, str]:
     same topics, groups and (SQLite) database as this process (Django set up)."""
     from django.conf import settings
 
-    t = config.topics
     db = settings.DATABASES["default"]
-    env = {
-        "KAFKA_BOOTSTRAP_SERVERS": config.bootstrap_servers,
-        "CLAP_JOBS_TOPIC": t.jobs,
-        "CLAP_EVENTS_TOPIC": t.events,
-        "CLAP_DLQ_TOPIC": t.dlq,
-        "CLAP_CONTROL_TOPIC": t.control,
-        "CLAP_JOBS_PARTITIONS": str(t.jobs_partitions),
-        "CLAP_EVENTS_PARTITIONS": str(t.events_partitions),
-        "WORKER_GROUP": config.worker_group,
-        "RECORDER_GROUP": config.recorder_group,
-    }
+    env = config.to_env()
     if db["ENGINE"].endswith("sqlite3"):
         env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
     return env

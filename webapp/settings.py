@@ -225,6 +225,13 @@ SPECTACULAR_SETTINGS = {
 }
 
 KAFKA = kafka_config()
+
+# The recorder: how often it republishes the outbox, and its liveness file.
+OUTBOX_SWEEP_SECONDS = env_float("OUTBOX_SWEEP_SECONDS", 5.0, minimum=0.1)
+RECORDER_HEARTBEAT_FILE = env_str(
+    "RECORDER_HEARTBEAT_FILE",
+    "/tmp/clapstream-recorder.alive",  # noqa: S108 - a probe file, not data
+)
 READINESS_TIMEOUT = env_int("READINESS_TIMEOUT_MS", 2000, minimum=100) / 1000
 
 # Streams dashboard: the lag sampler, /metrics and the autoscaling panel.

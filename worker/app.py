@@ -1,6 +1,6 @@
 """The worker process: the consumer loop, rebalance callbacks and shutdown.
 
-The loop only polls and dispatches (the work runs in slot threads), so it stays
+The loop only polls and dispatches (the work runs in the slot's thread), so it stays
 responsive. Offsets are stored only for messages whose outcome Kafka confirmed, and
 only up to the contiguous watermark of each partition; auto-commit sends them.
 """
@@ -21,7 +21,7 @@ from worker.metrics import Metrics
 from worker.offsets import Lease, Ticket
 from worker.reporter import Reporter
 from worker.settings import WorkerSettings
-from worker.slots import Slots
+from worker.slot import Slot
 
 log = logging.getLogger(__name__)
 kafka_log = logging.getLogger("worker.kafka.client")  # throttled during an outage
@@ -81,10 +81,10 @@ class Worker:
             self.producer, kafka, settings.worker_id, lambda *done: self._finished.put(done)
         )
         self.performer = Performer(settings, self.reporter, self.cancelled, self.metrics)
-        self.slots = Slots(
-            settings.concurrency,
+        self.slot = Slot(
             self.performer.handle,
             self._on_crash,
+            self.consumer,
             settings.backlog_seconds,
             first_guess=max(0.001, settings.clap_work_ms / 1000),  # a job is one clap or more
         )
@@ -109,7 +109,7 @@ class Worker:
         self.control.start()
         if not self.control.caught_up.wait(self.CATCH_UP_SECONDS):
             log.warning("cancel requests not read up to date yet; starting anyway")
-        self.slots.start()
+        self.slot.start()
         self.consumer.subscribe(
             [self.kafka.topics.jobs],
             on_assign=self._on_assign,
@@ -118,13 +118,12 @@ class Worker:
         )
         s = self.settings
         log.info(
-            "worker %s consuming %s as %s (%s protocol%s), %d slot(s), %d ms per clap",
+            "worker %s consuming %s as %s (%s protocol%s), %d ms per clap",
             s.worker_id,
             self.kafka.topics.jobs,
             self.kafka.worker_group,
             s.group_protocol,
             f", static member {s.instance_id}" if s.instance_id else "",
-            s.concurrency,
             s.clap_work_ms,
         )
 
@@ -136,7 +135,7 @@ class Worker:
         log.info("stopping: taking no new jobs, letting running claps finish")
         for lease in self.leases.values():
             lease.ended.set()
-        if not self.slots.stop(self.settings.grace_seconds):
+        if not self.slot.stop(self.settings.grace_seconds):
             log.warning("a clap outlasted the %.0f s grace period", self.settings.grace_seconds)
         unsent = self.producer.flush(self.FLUSH_SECONDS)
         if unsent:
@@ -162,15 +161,8 @@ class Worker:
 
     def step(self) -> bool:
         """One turn of the poll loop; True if a job was taken."""
-        self.slots.room.clear()
         self.store_finished()
-        self.resume_drained()
-        if self.leases and all(lease.paused for lease in self.leases.values()):
-            # Nothing may be fetched: wait for room, but keep serving the group.
-            self.slots.room.wait(self.POLL_SECONDS)
-            msg = self.consumer.poll(0)
-        else:
-            msg = self.consumer.poll(self.POLL_SECONDS)
+        msg = self.consumer.poll(self.slot.poll_timeout(self.leases.values(), self.POLL_SECONDS))
         self.producer.poll(0)
         took = msg is not None and self.take(msg)
         if self.member and not self.shutdown:
@@ -195,8 +187,7 @@ class Worker:
         if lease is None or lease.ended.is_set():
             return False
         lease.watermark.begin(msg.offset())
-        if self.slots.dispatch(Ticket(lease, msg)).full:
-            self._pause_slot(lease.slot, True)
+        self.slot.dispatch(Ticket(lease, msg), self.leases.values())
         return True
 
     def store_finished(self) -> None:
@@ -226,38 +217,11 @@ class Worker:
             except KafkaException as exc:
                 log.warning("could not store offsets %s: %s", offsets, exc)
 
-    def resume_drained(self) -> None:
-        for index in {lease.slot for lease in self.leases.values() if lease.paused}:
-            if self.slots.slots[index].drained:
-                self._pause_slot(index, False)
-
-    def _pause_slot(self, index: int, pause: bool) -> None:
-        leases = [le for le in self.leases.values() if le.slot == index and le.paused != pause]
-        partitions = [TopicPartition(le.topic, le.partition) for le in leases]
-        try:
-            (self.consumer.pause if pause else self.consumer.resume)(partitions)
-        except KafkaException as exc:
-            log.warning("could not %s %s: %s", "pause" if pause else "resume", partitions, exc)
-            return
-        for lease in leases:
-            lease.paused = pause
-        slot = self.slots.slots[index]
-        log.debug(
-            "%s slot %d at %d queued (limit %d)",
-            "paused" if pause else "resumed",
-            index,
-            slot.queued,
-            slot.limit,
-        )
-
     # -- callbacks --------------------------------------------------------------------
 
     def _on_assign(self, _consumer, partitions: list[TopicPartition]) -> None:
         for tp in partitions:
-            key = (tp.topic, tp.partition)
-            self.leases[key] = Lease(
-                tp.topic, tp.partition, self.slots.home(key, self.leases.values())
-            )
+            self.leases[(tp.topic, tp.partition)] = Lease(tp.topic, tp.partition)
         if partitions:
             log.info("assigned %s", _names(partitions))
 
@@ -268,7 +232,7 @@ class Worker:
             return
         leases = self._end(partitions)
         wait = 0.0 if self._stopping else self.settings.grace_seconds
-        if not self.slots.release(leases, wait) and not self._stopping:
+        if not self.slot.release(leases, wait) and not self._stopping:
             log.warning("a job of a revoked partition is still running; it will be redone")
         self.producer.flush(self.FLUSH_SECONDS)
         self.store_finished()
@@ -287,7 +251,7 @@ class Worker:
 
     def _on_lost(self, _consumer, partitions: list[TopicPartition]) -> None:
         leases = self._end(partitions)
-        self.slots.release(leases, 0.0)
+        self.slot.release(leases, 0.0)
         self._forget(leases)
         log.warning("lost %s (their jobs will be redone by the new owner)", _names(partitions))
 

@@ -53,7 +53,6 @@ class Lease:
 
     topic: str
     partition: int
-    slot: int = 0
     watermark: Watermark = field(default_factory=Watermark)
     ended: threading.Event = field(default_factory=threading.Event)
     paused: bool = False

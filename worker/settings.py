@@ -3,8 +3,7 @@
     WORKER_ID                 worker id in events and logs      (hostname-pid)
     WORKER_INSTANCE_ID        static group membership, e.g. the pod name (unset: dynamic)
     WORKER_GROUP_PROTOCOL     consumer (KIP-848) | classic (cooperative-sticky)  (consumer)
-    WORKER_CONCURRENCY        slot threads; a partition stays on one slot        (1)
-    WORKER_BACKLOG_SECONDS    queued work per slot before its partitions pause   (5)
+    WORKER_BACKLOG_SECONDS    queued work before the partitions pause            (5)
     CLAP_WORK_MS              duration of one clap                               (200)
     RETRY_BACKOFF_MS          wait after a clap's first failure, then doubling   (100)
     MAX_ATTEMPTS              attempts per clap before the job is dead-lettered  (3)
@@ -42,7 +41,6 @@ class WorkerSettings:
     worker_id: str
     instance_id: str = ""
     group_protocol: str = "consumer"
-    concurrency: int = 1
     backlog_seconds: float = 5.0
     clap_work_ms: int = 200
     retry_backoff_ms: int = 100
@@ -59,7 +57,6 @@ class WorkerSettings:
             worker_id=env_str("WORKER_ID") or f"{socket.gethostname()}-{os.getpid()}",
             instance_id=env_str("WORKER_INSTANCE_ID", cls.instance_id),
             group_protocol=_choice("WORKER_GROUP_PROTOCOL", cls.group_protocol, GROUP_PROTOCOLS),
-            concurrency=env_int("WORKER_CONCURRENCY", cls.concurrency, minimum=1),
             backlog_seconds=env_float("WORKER_BACKLOG_SECONDS", cls.backlog_seconds, minimum=0.1),
             clap_work_ms=env_int("CLAP_WORK_MS", cls.clap_work_ms, minimum=0),
             retry_backoff_ms=env_int("RETRY_BACKOFF_MS", cls.retry_backoff_ms, minimum=0),

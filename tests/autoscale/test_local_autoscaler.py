@@ -9,7 +9,8 @@ from confluent_kafka import Producer
 from streams import messages
 from streams.keda import KedaScaling
 from streams.lag import OffsetReader
-from tests.pipeline.conftest import env_for, wait_for
+from tests.support.pipeline import env_for
+from tests.support.waiting import wait_until
 from tools.autoscale.scaler import LocalAutoscaler, ReplicaPlanner
 from tools.processes import ProcessGroup
 
@@ -42,7 +43,7 @@ def produce_jobs(kafka, count: int) -> None:
 
 def read_and_scale(autoscaler):
     """A step that read the lag (a fresh topic's leaders may not be known yet)."""
-    return wait_for(autoscaler.step, timeout=30, interval=0.2, what="a lag reading")
+    return wait_until(autoscaler.step, timeout=30, interval=0.2, what="a lag reading")
 
 
 def test_scales_from_zero_to_the_partition_count_and_back(autoscaler, isolated_kafka):
@@ -60,5 +61,5 @@ def test_scales_from_zero_to_the_partition_count_and_back(autoscaler, isolated_k
         autoscaler.step()
         return autoscaler.workers() == []
 
-    wait_for(scaled_down, timeout=120, interval=0.5, what="the lag to drain and workers to stop")
+    wait_until(scaled_down, timeout=120, interval=0.5, what="the lag to drain and workers to stop")
     assert autoscaler.processes.children == {}

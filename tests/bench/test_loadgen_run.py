@@ -6,7 +6,7 @@ import urllib.request
 
 import pytest
 
-from tests.pipeline.conftest import wait_for
+from tests.support.waiting import wait_until
 from tools.loadgen.profiles import constant
 from tools.loadgen.results import save
 from tools.loadgen.runner import LoadPlan, generate
@@ -32,7 +32,7 @@ def site(stack):
     daphne = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
     stack.group.start("web", [*daphne, "webapp.asgi:application"], stack.env)
     url = f"http://127.0.0.1:{port}"
-    wait_for(lambda: ready(url), timeout=60, what="the site's /readyz")
+    wait_until(lambda: ready(url), timeout=60, what="the site's /readyz")
     return url
 
 

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.realtime.conftest import start_web
+from tests.support.pipeline import start_web
 
 pytestmark = [pytest.mark.kafka, pytest.mark.browser]
 PHONE = {"width": 390, "height": 844}

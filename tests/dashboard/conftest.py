@@ -1,57 +1,12 @@
-import time
-import uuid
 from datetime import timedelta
 
 import pytest
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
-from streams import messages
-from streams.lag import COORDINATOR_BUSY
-from tests.browser.conftest import artifacts, browser  # noqa: F401 - fixtures for these tests
-from tests.pipeline.conftest import isolated_kafka, stack  # noqa: F401 - fixtures for these tests
 from webapp.dashboard.sampler import Sampler
 
 
 @pytest.fixture
-def sampler(isolated_kafka):  # noqa: F811 - the fixture imported above
+def sampler(isolated_kafka):
     s = Sampler(isolated_kafka, retention=timedelta(hours=1))
     yield s
     s.close()
-
-
-def produce_jobs(config, count: int, partition: int | None = None) -> dict[int, int]:
-    """Put `count` one-clap jobs on the jobs topic (by key, or all on `partition`);
-    returns messages per partition."""
-    per_partition: dict[int, int] = {}
-
-    def delivered(err, msg):
-        assert err is None, err
-        per_partition[msg.partition()] = per_partition.get(msg.partition(), 0) + 1
-
-    producer = Producer(config.producer())
-    for _ in range(count):
-        job = messages.JobRequest(id=str(uuid.uuid4()), claps=1, submitted_at=messages.now())
-        where = {} if partition is None else {"partition": partition}
-        producer.produce(
-            config.topics.jobs, key=job.id, value=job.encode(), on_delivery=delivered, **where
-        )
-    assert producer.flush(10) == 0
-    return per_partition
-
-
-def commit(config, group: str, offsets: dict[int, int]) -> None:
-    """Commit offsets on the jobs topic for the group, without joining it."""
-    consumer = Consumer(config.consumer(group))
-    tps = [TopicPartition(config.topics.jobs, p, o) for p, o in offsets.items()]
-    try:
-        for _ in range(50):  # the coordinator may still be loading on a fresh broker
-            try:
-                consumer.commit(offsets=tps, asynchronous=False)
-                return
-            except KafkaException as exc:
-                if exc.args[0].code() not in COORDINATOR_BUSY:
-                    raise
-                time.sleep(0.2)
-        raise AssertionError("the group coordinator never answered")
-    finally:
-        consumer.close()

@@ -9,7 +9,7 @@ from itertools import count
 import pytest
 from django.db import connection
 
-from tests.dashboard.conftest import commit
+from tests.support.kafka import commit
 from webapp.claps import services
 
 pytestmark = [pytest.mark.kafka, pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.dashboard.conftest import commit, produce_jobs
-from tests.pipeline.conftest import env_for, wait_for
+from tests.support.kafka import commit, produce_jobs
+from tests.support.pipeline import env_for
+from tests.support.waiting import wait_until
 from webapp.dashboard.models import GroupSample, PartitionSample
 from webapp.dashboard.sampler import Sampler
 
@@ -64,7 +65,7 @@ def test_the_command_samples_until_sigterm(isolated_kafka, tmp_path):
         stderr=subprocess.STDOUT,
     )
     try:
-        wait_for(
+        wait_until(
             lambda: GroupSample.objects.filter(group=isolated_kafka.worker_group).count() >= 2,
             timeout=20,
             what="two samples",

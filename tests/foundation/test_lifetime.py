@@ -2,8 +2,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from tests.support.waiting import wait_until
 
 PARENT = """
 import subprocess, sys, time
@@ -29,7 +30,4 @@ def test_a_tied_child_ends_when_its_parent_is_killed_outright():
     assert _running(child)
     os.kill(parent.pid, signal.SIGKILL)
     parent.wait()
-    deadline = time.monotonic() + 10
-    while _running(child) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not _running(child)
+    wait_until(lambda: not _running(child), 10, "the tied child to end")

@@ -3,6 +3,7 @@ import sys
 
 import pytest
 
+from streams.config import KafkaConfig, Topics, from_env
 from streams.envvars import ConfigError, env_bool, env_int, env_secret
 
 
@@ -76,3 +77,24 @@ def test_bad_integer_fails_loudly(monkeypatch):
     monkeypatch.setenv("N", "0")
     with pytest.raises(ConfigError, match="below the minimum"):
         env_int("N", 1, minimum=1)
+
+
+def test_kafka_config_round_trips_through_its_environment(monkeypatch):
+    config = KafkaConfig(
+        bootstrap_servers="10.0.0.1:9092",
+        topics=Topics(
+            jobs="a.jobs",
+            events="a.events",
+            dlq="a.dlq",
+            control="a.control",
+            jobs_partitions=3,
+            events_partitions=5,
+            dlq_partitions=2,
+            replication_factor=3,
+        ),
+        worker_group="a-workers",
+        recorder_group="a-recorder",
+    )
+    for name, value in config.to_env().items():
+        monkeypatch.setenv(name, value)
+    assert from_env() == config

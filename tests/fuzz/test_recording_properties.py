@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from streams import messages
 from tests.fuzz.strategies import event_dicts, raw_values
+from webapp.claps.job_state import record
 from webapp.claps.models import FINAL_STATUSES, ClapJob, Transition
-from webapp.claps.recording import record
 
 pytestmark = pytest.mark.django_db
 DB_FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from streams import messages
 from tests.fuzz.strategies import HUGE_TIME, job_dicts, keys, raw_values, valid_jobs
-from tests.worker.conftest import Outputs, Processes, private_config, wait_until
+from tests.support.waiting import wait_until
+from tests.support.workers import Outputs, Processes, private_config
 
 pytestmark = pytest.mark.kafka
 

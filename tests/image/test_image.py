@@ -12,7 +12,7 @@ import pytest
 
 from tests.deploy.locks import normalized, requirement_pins
 from tests.deploy.manifests import BASE, build, one
-from tests.worker.conftest import wait_until
+from tests.support.waiting import wait_until
 from tools.ports import free_port
 from tools.sandbox import private_kafka, process_env
 

@@ -6,7 +6,7 @@ import urllib.request
 
 import pytest
 
-from tests.realtime.conftest import start_web
+from tests.support.pipeline import start_web
 
 pytestmark = [pytest.mark.kafka]
 

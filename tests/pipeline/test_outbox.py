@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from streams import messages
 from streams.config import KafkaConfig
-from tests.pipeline.conftest import wait_for
+from tests.support.waiting import wait_until
 from webapp.claps.models import ClapJob
 from webapp.claps.publisher import Publisher
 from webapp.claps.recorder import Recorder
@@ -31,7 +31,7 @@ def test_an_accepted_job_is_published_with_its_position(isolated_kafka):
     response = APIClient().post("/api/claps/", {"claps": 4, "note": "hi"}, format="json")
     assert response.status_code == 202
     job_id = response.json()["id"]
-    job = wait_for(
+    job = wait_until(
         lambda: ClapJob.objects.filter(id=job_id, published_at__isnull=False).first(),
         timeout=15,
         what="the delivery report",
@@ -70,9 +70,9 @@ def test_delivery_reports_outlive_a_database_error(isolated_kafka, monkeypatch):
     publisher = Publisher(isolated_kafka)
     try:
         publisher.publish_job(unmarked)
-        wait_for(lambda: not away, timeout=15, what="the first delivery report")
+        wait_until(lambda: not away, timeout=15, what="the first delivery report")
         publisher.publish_job(marked)
-        wait_for(
+        wait_until(
             lambda: ClapJob.objects.filter(id=marked.id, published_at__isnull=False).exists(),
             timeout=15,
             what="the second delivery report",
@@ -106,7 +106,7 @@ def test_delivery_reports_share_one_database_connection(isolated_kafka):
     try:
         for job in jobs:
             publisher.publish_job(job)
-        wait_for(
+        wait_until(
             lambda: not ClapJob.objects.filter(published_at__isnull=True).exists(),
             timeout=15,
             what="the delivery reports",

@@ -5,7 +5,7 @@ import pytest
 from confluent_kafka import Producer
 
 from streams import messages
-from tests.pipeline.conftest import wait_for
+from tests.support.waiting import wait_until
 from webapp.claps.models import ClapJob, Status
 from webapp.claps.recorder import SWEEPER_PARTITION, Recorder
 
@@ -18,7 +18,7 @@ def _step_until(members, condition, what):
             member.record_step(timeout=0.1)
         return condition()
 
-    wait_for(stepped, timeout=60, interval=0, what=what)
+    wait_until(stepped, timeout=60, what=what, interval=0)
 
 
 def _running(kafka, job: ClapJob) -> None:
@@ -80,7 +80,7 @@ def test_members_split_the_partitions_and_one_sweeps(isolated_kafka):
         _step_until(members, lambda: other.partitions == partitions, "the rebalance")
         assert other.sweeps
         other.maybe_sweep(interval=5)
-        wait_for(
+        wait_until(
             lambda: ClapJob.objects.get(id=lost.id).published_at is not None,
             timeout=15,
             what="the new sweeper to publish the lost job",

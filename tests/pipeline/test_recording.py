@@ -5,8 +5,8 @@ import uuid
 import pytest
 
 from streams import messages
+from webapp.claps.job_state import record
 from webapp.claps.models import Applause, ClapJob, Status, Transition
-from webapp.claps.recording import record
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,9 @@ import asyncio
 
 import pytest
 from channels.db import database_sync_to_async as db
+from channels.layers import get_channel_layer
 
-from tests.realtime.conftest import (
+from tests.support.sockets import (
     Events,
     close_code,
     connected,
@@ -17,6 +18,7 @@ from tests.realtime.conftest import (
 )
 from webapp.claps.models import ClapJob, Status
 from webapp.realtime import consumers
+from webapp.realtime.events import group_of
 from webapp.realtime.relay import start_relay
 
 pytestmark = [pytest.mark.kafka, pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
@@ -159,11 +161,13 @@ async def test_a_final_event_between_join_and_snapshot_is_not_lost(isolated_kafk
     await asyncio.wait_for(relay.ready.wait(), 10)
     worker = Events(isolated_kafka, job.id)
     await db(store_applause)(job.id)
+    layer = get_channel_layer()
+    listener = await layer.new_channel()
+    await layer.group_add(group_of(str(job.id)), listener)
     worker.emit(worker.done())
-    for _ in range(100):
-        if relay.latest(str(job.id)):
-            break
-        await asyncio.sleep(0.1)
+    relayed = await asyncio.wait_for(layer.receive(listener), 10)
+    assert relayed["message"]["type"] == "done"
+    assert relay.latest(str(job.id))["type"] == "done"
     ws = await connected(job.id, key)
     try:
         received = [await ws.receive_json_from(timeout=5)] + await until_final(ws)

@@ -1,75 +1,6 @@
-import os
-import subprocess
-import sys
-import time
-import uuid
-from pathlib import Path
-
 import pytest
-from confluent_kafka import (
-    OFFSET_BEGINNING,
-    Consumer,
-    ConsumerGroupTopicPartitions,
-    KafkaException,
-    Producer,
-    TopicPartition,
-)
-from confluent_kafka.admin import (
-    AdminClient,
-    AlterConfigOpType,
-    ConfigEntry,
-    ConfigResource,
-    ResourceType,
-)
 
-from streams.messages import JobEvent, JobRequest
-from tools.sandbox import private_kafka
-from worker.settings import WorkerSettings
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def wait_until(condition, timeout: float, what: str, tick=None):
-    """Call tick() (default: a short sleep) until condition() is truthy; fail after
-    timeout seconds, naming what was awaited."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        if tick is None:
-            time.sleep(0.05)
-        else:
-            tick()
-
-
-def private_config(kafka, partitions: int = 2):
-    """Topics and groups of one test alone."""
-    return private_kafka(kafka, partitions, prefix="w")
-
-
-def fast_group(config) -> bool:
-    """Let the test's worker group notice changes in about a second and a dead member
-    in six (per-group settings; the broker must allow them). False if it can't."""
-    admin = AdminClient(config.admin())
-    resource = ConfigResource(
-        ResourceType.GROUP,
-        config.worker_group,
-        incremental_configs=[
-            ConfigEntry(name, value, incremental_operation=AlterConfigOpType.SET)
-            for name, value in [
-                ("consumer.heartbeat.interval.ms", "500"),
-                ("consumer.session.timeout.ms", "6000"),
-            ]
-        ],
-    )
-    try:
-        admin.incremental_alter_configs([resource])[resource].result()
-    except KafkaException:
-        return False
-    return True
+from tests.support.workers import Outputs, Processes, fast_group, private_config, settings_for
 
 
 @pytest.fixture
@@ -79,79 +10,6 @@ def config(kafka):
     return config
 
 
-def settings_for(tmp_path, **overrides) -> WorkerSettings:
-    values = {
-        "worker_id": "test-worker",
-        "clap_work_ms": 5,
-        "retry_backoff_ms": 10,
-        "grace_seconds": 5.0,
-        "heartbeat_file": tmp_path / "alive",
-        **overrides,
-    }
-    return WorkerSettings(**values)
-
-
-def produce(config, *messages, topic=None, partition=None) -> None:
-    """Produce JobRequests or (key, value[, headers]) tuples, and wait for them."""
-    producer = Producer(config.producer())
-    where = {} if partition is None else {"partition": partition}
-    for message in messages:
-        if isinstance(message, JobRequest):
-            message = (message.id, message.encode())
-        key, value, *headers = message
-        producer.produce(
-            topic or config.topics.jobs,
-            value,
-            key,
-            headers=headers[0] if headers else None,
-            **where,
-        )
-    assert producer.flush(10) == 0
-
-
-def job(claps: int = 2, **fields) -> JobRequest:
-    return JobRequest(id=str(uuid.uuid4()), claps=claps, **fields)
-
-
-class Outputs:
-    """What the workers wrote: events and dead letters, read from the beginning."""
-
-    def __init__(self, config):
-        self.config = config
-        t = config.topics
-        self.consumer = Consumer(
-            config.consumer(f"reader-{uuid.uuid4().hex}", **{"enable.auto.commit": False})
-        )
-        self.consumer.assign(
-            [TopicPartition(t.events, p, OFFSET_BEGINNING) for p in range(t.events_partitions)]
-            + [TopicPartition(t.dlq, p, OFFSET_BEGINNING) for p in range(t.dlq_partitions)]
-        )
-        self.events: list[JobEvent] = []
-        self.dead_letters = []
-
-    def poll(self, timeout: float = 0.05) -> None:
-        while (msg := self.consumer.poll(timeout)) is not None:
-            timeout = 0
-            if msg.error():
-                continue
-            if msg.topic() == self.config.topics.dlq:
-                self.dead_letters.append(msg)
-            else:
-                self.events.append(JobEvent.decode(msg.value()))
-
-    def of(self, job_id: str) -> list[JobEvent]:
-        return [e for e in self.events if e.job == job_id]
-
-    def types(self, job_id: str) -> list[str]:
-        return [e.type for e in self.of(job_id)]
-
-    def final(self, job_id: str) -> JobEvent | None:
-        return next((e for e in self.of(job_id) if e.final), None)
-
-    def close(self) -> None:
-        self.consumer.close()
-
-
 @pytest.fixture
 def outputs(config):
     out = Outputs(config)
@@ -159,89 +17,11 @@ def outputs(config):
     out.close()
 
 
-def worker_env(config, tmp_path, **overrides) -> dict[str, str]:
-    t = config.topics
-    return {
-        **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": config.bootstrap_servers,
-        "CLAP_JOBS_TOPIC": t.jobs,
-        "CLAP_EVENTS_TOPIC": t.events,
-        "CLAP_DLQ_TOPIC": t.dlq,
-        "CLAP_CONTROL_TOPIC": t.control,
-        "WORKER_GROUP": config.worker_group,
-        "CLAP_WORK_MS": "5",
-        "WORKER_HEARTBEAT_FILE": str(tmp_path / f"{uuid.uuid4().hex}.alive"),
-        "PYTHONUNBUFFERED": "1",
-        **overrides,
-    }
-
-
-class Processes:
-    """`python -m worker` subprocesses of one test, killed if the test leaves them."""
-
-    def __init__(self, config, tmp_path):
-        self.config = config
-        self.tmp_path = tmp_path
-        self.procs: dict[str, subprocess.Popen] = {}
-
-    def start(self, name: str, **env) -> subprocess.Popen:
-        log = open(self.tmp_path / f"{name}.log", "wb")  # noqa: SIM115 - the child owns it
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "worker"],
-            cwd=REPO,
-            env=worker_env(self.config, self.tmp_path, WORKER_ID=name, **env),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        log.close()
-        self.procs[name] = proc
-        return proc
-
-    def log(self, name: str) -> str:
-        return (self.tmp_path / f"{name}.log").read_text(errors="replace")
-
-    def stop_all(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(10)
-
-
 @pytest.fixture
 def processes(config, tmp_path):
     procs = Processes(config, tmp_path)
     yield procs
     procs.stop_all()
-
-
-def committed_offsets(config) -> dict[int, int]:
-    """The worker group's committed offsets on the jobs topic, by partition."""
-    group = config.worker_group
-    admin = AdminClient(config.admin())
-    found = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])[group]
-    return {
-        tp.partition: tp.offset
-        for tp in found.result(timeout=10).topic_partitions
-        if tp.topic == config.topics.jobs and tp.offset >= 0
-    }
-
-
-def log_ends(config) -> dict[int, int]:
-    consumer = Consumer(config.consumer(f"ends-{uuid.uuid4().hex}"))
-    try:
-        return {
-            p: consumer.get_watermark_offsets(TopicPartition(config.topics.jobs, p), 10)[1]
-            for p in range(config.topics.jobs_partitions)
-        }
-    finally:
-        consumer.close()
-
-
-def group_members(config) -> list:
-    admin = AdminClient(config.admin())
-    group = config.worker_group
-    return list(admin.describe_consumer_groups([group])[group].result(timeout=10).members)
 
 
 @pytest.fixture
@@ -260,13 +40,3 @@ def start_worker(config, tmp_path):
     yield start
     for worker in workers:
         worker.stop()
-
-
-def driving(worker, outputs):
-    """A tick for wait_until: one step of the worker, then read what it wrote."""
-
-    def tick():
-        worker.step()
-        outputs.poll(0)
-
-    return tick

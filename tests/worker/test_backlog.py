@@ -1,20 +1,22 @@
 import logging
+import re
 
 import pytest
 
-from tests.worker.conftest import driving, job, produce, wait_until
+from tests.support.waiting import wait_until
+from tests.support.workers import driving, job, produce
 
 pytestmark = pytest.mark.kafka
 
 
-def test_a_full_slot_pauses_its_partitions_until_it_has_drained(
+def test_a_full_backlog_pauses_the_partitions_until_it_has_drained(
     config, outputs, start_worker, caplog
 ):
-    caplog.set_level(logging.DEBUG, logger="worker.app")
+    caplog.set_level(logging.DEBUG, logger="worker.slot")
     worker = start_worker(clap_work_ms=20, backlog_seconds=0.04)  # room for 2 jobs
     jobs = [job(claps=1) for _ in range(8)]
     produce(config, *jobs, partition=0)
-    slot = worker.slots.slots[0]
+    slot = worker.slot
     most = 0
 
     def tick():
@@ -24,5 +26,6 @@ def test_a_full_slot_pauses_its_partitions_until_it_has_drained(
 
     wait_until(lambda: all(outputs.final(j.id) for j in jobs), 30, "every job", tick)
 
-    assert "paused slot 0" in caplog.text and "resumed slot 0" in caplog.text
+    assert re.search(r"paused \d+ partition", caplog.text), "the full backlog paused"
+    assert re.search(r"resumed \d+ partition", caplog.text), "the drained backlog resumed"
     assert most <= slot.limit + 1

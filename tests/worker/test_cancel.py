@@ -1,7 +1,8 @@
 import pytest
 
 from streams.messages import CANCELLED, DONE, PROGRESS, CancelRequest, now
-from tests.worker.conftest import committed_offsets, driving, job, produce, wait_until
+from tests.support.waiting import wait_until
+from tests.support.workers import committed_offsets, driving, job, produce
 
 pytestmark = pytest.mark.kafka
 

@@ -3,7 +3,7 @@ import wave
 
 import pytest
 
-from tests.worker.conftest import job
+from tests.support.workers import job
 from tests.worker.fakes import FakeReporter, RecordingEnd, ticket
 from worker.cancellations import CancelledJobs
 from worker.claps import INTERRUPTED, MALFORMED, Performer, backoff_seconds

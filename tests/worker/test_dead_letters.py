@@ -13,7 +13,8 @@ from streams.messages import (
     PROGRESS,
     RUNNING,
 )
-from tests.worker.conftest import driving, job, produce, wait_until
+from tests.support.waiting import wait_until
+from tests.support.workers import driving, job, produce
 
 pytestmark = pytest.mark.kafka
 

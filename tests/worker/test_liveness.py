@@ -7,7 +7,8 @@ import time
 import pytest
 
 from streams.config import kafka_config
-from tests.worker.conftest import REPO, private_config, wait_until, worker_env
+from tests.support.waiting import wait_until
+from tests.support.workers import REPO, private_config, worker_env
 from tools.broker.process import LocalBroker
 from tools.ports import free_port
 

@@ -4,7 +4,7 @@ import pytest
 from confluent_kafka import KafkaError
 
 from streams.config import KafkaConfig
-from tests.worker.conftest import settings_for
+from tests.support.workers import settings_for
 from worker.app import Worker
 
 

@@ -5,14 +5,8 @@ import pytest
 
 from streams.heartbeat import check
 from streams.messages import DONE, PROGRESS, RUNNING
-from tests.worker.conftest import (
-    committed_offsets,
-    driving,
-    job,
-    log_ends,
-    produce,
-    wait_until,
-)
+from tests.support.waiting import wait_until
+from tests.support.workers import committed_offsets, driving, job, log_ends, produce
 
 pytestmark = pytest.mark.kafka
 

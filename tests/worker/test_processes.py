@@ -9,7 +9,8 @@ import pytest
 
 from streams.heartbeat import check
 from streams.messages import DONE, PROGRESS, RUNNING
-from tests.worker.conftest import fast_group, group_members, job, produce, wait_until
+from tests.support.waiting import wait_until
+from tests.support.workers import fast_group, group_members, job, produce
 from tools.ports import free_port
 
 pytestmark = pytest.mark.kafka
@@ -36,10 +37,13 @@ def test_two_workers_do_every_job_exactly_once(config, outputs, processes, tmp_p
         return seen
 
     port, alive = free_port(), tmp_path / "w1.alive"
-    common = {"CLAP_WORK_MS": "15", "WORKER_GROUP_PROTOCOL": protocol}
-    processes.start("w1", WORKER_METRICS_PORT=str(port), WORKER_HEARTBEAT_FILE=str(alive), **common)
+    # The first worker alone would take about 20 s: the second one joins well before
+    # the jobs run out, even when a busy machine makes the rebalance slow.
+    protocol_env = {"WORKER_GROUP_PROTOCOL": protocol}
+    w1_env = {"WORKER_METRICS_PORT": str(port), "WORKER_HEARTBEAT_FILE": str(alive)}
+    processes.start("w1", CLAP_WORK_MS="50", **w1_env, **protocol_env)
     wait_until(done(10), 20, "the first worker under way")
-    processes.start("w2", WORKER_CONCURRENCY="2", **common)  # joins mid-way
+    processes.start("w2", CLAP_WORK_MS="15", **protocol_env)  # joins mid-way
     wait_until(running_on("w2"), 20, "partitions moving to the second worker")
     assert check(alive, max_age=5)[0]
     metrics = urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()

@@ -12,7 +12,6 @@ NAMES = [
     "WORKER_ID",
     "WORKER_INSTANCE_ID",
     "WORKER_GROUP_PROTOCOL",
-    "WORKER_CONCURRENCY",
     "WORKER_BACKLOG_SECONDS",
     "CLAP_WORK_MS",
     "RETRY_BACKOFF_MS",
@@ -35,7 +34,7 @@ def env(monkeypatch):
 def test_defaults(env):
     s = WorkerSettings.from_env()
     assert s.worker_id.startswith(f"{socket.gethostname()}-")
-    assert (s.instance_id, s.group_protocol, s.concurrency) == ("", "consumer", 1)
+    assert (s.instance_id, s.group_protocol, s.backlog_seconds) == ("", "consumer", 5.0)
     assert (s.clap_work_ms, s.retry_backoff_ms, s.max_attempts) == (200, 100, 3)
     assert (s.grace_seconds, s.liveness_seconds, s.metrics_port) == (20.0, 60.0, 0)
     assert s.heartbeat_file == Path("/tmp/clapstream-worker.alive")
@@ -45,13 +44,13 @@ def test_values_from_the_environment(env):
     env.setenv("WORKER_ID", "w-7")
     env.setenv("WORKER_INSTANCE_ID", "clap-worker-0")
     env.setenv("WORKER_GROUP_PROTOCOL", "Classic")
-    env.setenv("WORKER_CONCURRENCY", "4")
+    env.setenv("WORKER_BACKLOG_SECONDS", "0.5")
     env.setenv("CLAP_WORK_MS", "0")
     env.setenv("LOG_LEVEL", "debug")
     s = WorkerSettings.from_env()
     assert s.log_level == "DEBUG"
     assert (s.worker_id, s.instance_id, s.group_protocol) == ("w-7", "clap-worker-0", "classic")
-    assert (s.concurrency, s.clap_work_ms) == (4, 0)
+    assert (s.backlog_seconds, s.clap_work_ms) == (0.5, 0)
 
 
 @pytest.mark.parametrize(
@@ -59,7 +58,7 @@ def test_values_from_the_environment(env):
     [
         ("WORKER_GROUP_PROTOCOL", "eager", "is not one of consumer, classic"),
         ("LOG_LEVEL", "LOUD", "is not one of DEBUG, INFO, WARNING, ERROR"),
-        ("WORKER_CONCURRENCY", "0", "below the minimum"),
+        ("WORKER_BACKLOG_SECONDS", "0", "below the minimum"),
         ("CLAP_WORK_MS", "fast", "not an integer"),
         ("MAX_ATTEMPTS", "0", "below the minimum"),
     ],

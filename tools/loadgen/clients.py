@@ -10,9 +10,9 @@ import time
 import aiohttp
 from yarl import URL
 
+from streams.messages import FINAL_TYPES
 from tools.loadgen.summary import Request
 
-FINAL = frozenset({"done", "failed", "cancelled"})
 SUBMIT_PATH = "/api/claps/"
 
 
@@ -83,11 +83,11 @@ class User:
 
 def _final(message: dict, request: Request) -> bool:
     """Record a final message's outcome on the request; True when it was final."""
-    if message.get("status") not in FINAL:
+    if message.get("status") not in FINAL_TYPES:
         return False
     if message["type"] == "snapshot":  # final before the socket opened: not seen live
         request.live = False
-    elif message["type"] in FINAL:
+    elif message["type"] in FINAL_TYPES:
         request.done_at, request.live = time.time(), True
     else:
         return False

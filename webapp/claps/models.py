@@ -13,7 +13,7 @@ class Status(models.TextChoices):
     CANCELLED = "cancelled"
 
 
-FINAL_STATUSES = frozenset({Status.DONE, Status.FAILED, Status.CANCELLED})
+FINAL_STATUSES = frozenset(Status(kind) for kind in messages.FINAL_TYPES)
 
 
 class ClapJob(models.Model):

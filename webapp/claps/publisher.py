@@ -87,8 +87,7 @@ class Publisher:
         cancelled = messages.JobEvent(
             job=job_id,
             type=messages.CANCELLED,
-            # Later than any event of a pickup that began before now.
-            seq=messages.seq_of(messages.now_ms(), 999),
+            seq=messages.last_seq_of(messages.now_ms()),
             at=at,
             error="cancelled by its owner",
         )

@@ -19,15 +19,16 @@ import socket
 import time
 from datetime import UTC, datetime, timedelta
 
-from confluent_kafka import Consumer, KafkaError, TopicPartition
+from confluent_kafka import Consumer, TopicPartition
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections
 
 from streams import messages
+from streams.consume import poll_batch
 from webapp.claps import admission
+from webapp.claps.job_state import record
 from webapp.claps.models import ClapJob
 from webapp.claps.publisher import Publisher
-from webapp.claps.recording import record
 from webapp.claps.services import forget_idempotency_keys
 
 log = logging.getLogger(__name__)
@@ -72,18 +73,11 @@ class Recorder:
         return " (and sweeping the outbox)" if self.sweeps else ""
 
     def record_step(self, timeout: float = 0.5) -> bool:
-        # Block for the first event only, then take what has arrived: consume(n,
-        # timeout) alone would sit out its timeout to fill a batch at low rates.
-        first = self.consumer.poll(timeout)
-        if first is None:
+        batch = poll_batch(self.consumer, timeout, self.batch_size, log)
+        if not batch:
             return False
-        batch = [first, *self.consumer.consume(self.batch_size - 1, timeout=0)]
         events, last = [], {}
         for msg in batch:
-            if msg.error():
-                if msg.error().code() != KafkaError._PARTITION_EOF:
-                    log.warning("consumer error: %s", msg.error())
-                continue
             last[(msg.topic(), msg.partition())] = msg
             try:
                 events.append(messages.JobEvent.decode(msg.value()))
@@ -110,8 +104,7 @@ class Recorder:
         self.db_failures += 1
         first: dict[tuple[str, int], int] = {}
         for msg in batch:
-            if not msg.error():
-                first.setdefault((msg.topic(), msg.partition()), msg.offset())
+            first.setdefault((msg.topic(), msg.partition()), msg.offset())
         for (topic, partition), offset in first.items():
             self.consumer.seek(TopicPartition(topic, partition, offset))
         close_old_connections()

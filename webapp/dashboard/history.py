@@ -9,7 +9,7 @@ from django.core.cache import cache
 from streams.throughput import last_per_bucket, max_per_bucket, rates
 from webapp.dashboard.charts import Series, line_chart
 from webapp.dashboard.models import GroupSample
-from webapp.dashboard.sampler import sampled_pairs
+from webapp.dashboard.watched import sampled_pairs
 
 RANGES = {"1h": timedelta(hours=1), "24h": timedelta(hours=24)}
 # A day of samples takes a while to read, and its buckets are minutes wide anyway.

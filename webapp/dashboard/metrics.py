@@ -21,7 +21,7 @@ from prometheus_client.utils import floatToGoString
 
 from webapp.claps.models import ClapJob, Status
 from webapp.dashboard.models import GroupSample, PartitionSample
-from webapp.dashboard.sampler import reset_policy, sampled_pairs
+from webapp.dashboard.watched import reset_policy, sampled_pairs
 
 DURATION_BUCKETS = (0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800)
 

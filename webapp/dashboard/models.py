@@ -4,13 +4,22 @@ from django.db import models
 from streams.lag import PartitionOffsets
 
 
-class PartitionSample(models.Model):
-    """Where a group stood on one partition at one sampling: the dashboards' source,
-    so a page load never has to ask Kafka for offsets."""
+class Sample(models.Model):
+    """One sampling of a consumer group on its topic."""
 
     at = models.DateTimeField()
     group = models.CharField(max_length=255)
     topic = models.CharField(max_length=255)
+
+    class Meta:
+        abstract = True
+        indexes = [models.Index(fields=["group", "topic", "at"]), models.Index(fields=["at"])]
+
+
+class PartitionSample(Sample):
+    """Where a group stood on one partition at one sampling: the dashboards' source,
+    so a page load never has to ask Kafka for offsets."""
+
     partition = models.IntegerField()
     first = models.BigIntegerField(help_text="First retained offset (low watermark).")
     log_end = models.BigIntegerField(help_text="Log-end offset (high watermark).")
@@ -22,9 +31,6 @@ class PartitionSample(models.Model):
         max_length=255, blank=True, help_text="Client id of the member holding the partition."
     )
 
-    class Meta:
-        indexes = [models.Index(fields=["group", "topic", "at"]), models.Index(fields=["at"])]
-
     def __str__(self):
         return f"{self.group} {self.topic}[{self.partition}] at {self.at:%H:%M:%S}"
 
@@ -33,21 +39,15 @@ class PartitionSample(models.Model):
         return PartitionOffsets(self.partition, self.first, self.log_end, self.committed)
 
 
-class GroupSample(models.Model):
+class GroupSample(Sample):
     """A group's totals over its topic's partitions at one sampling: the charts' source."""
 
-    at = models.DateTimeField()
-    group = models.CharField(max_length=255)
-    topic = models.CharField(max_length=255)
     log_end = models.BigIntegerField(help_text="Sum of log-end offsets: messages produced.")
     position = models.BigIntegerField(
         help_text="Sum of the group's positions (log end minus unread): messages consumed."
     )
     members = models.IntegerField(null=True, help_text="NULL: Kafka did not describe the group.")
     state = models.CharField(max_length=40, blank=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["group", "topic", "at"]), models.Index(fields=["at"])]
 
     def __str__(self):
         return f"{self.group} on {self.topic} at {self.at:%H:%M:%S}"

@@ -11,7 +11,7 @@ from streams.lag import PartitionOffsets
 from streams.throughput import rate
 from webapp.claps.models import ClapJob, Status
 from webapp.dashboard.models import GroupSample, PartitionSample
-from webapp.dashboard.sampler import reset_policy, sampled_pairs
+from webapp.dashboard.watched import reset_policy, sampled_pairs
 
 HEALTH_WINDOW = 10  # samples per partition, like Burrow's 10 stored commits
 RATE_WINDOW = timedelta(minutes=1)
@@ -106,6 +106,11 @@ def group_overview(kafka, group: str, topic: str) -> GroupOverview:
 
 def overviews(kafka) -> list[GroupOverview]:
     return [group_overview(kafka, group, topic) for group, topic in sampled_pairs(kafka)]
+
+
+def workers_overview(kafka, groups: list[GroupOverview]) -> GroupOverview:
+    """The worker group's overview among the watched groups'."""
+    return next(g for g in groups if g.group == kafka.worker_group)
 
 
 def autoscaling(kafka, scaling: keda.KedaScaling, workers: GroupOverview) -> keda.Decision:

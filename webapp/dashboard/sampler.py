@@ -15,17 +15,9 @@ from django.db import DatabaseError, close_old_connections, transaction
 from streams.lag import OffsetReader
 from webapp.dashboard.groups import GroupInfo, describe_groups
 from webapp.dashboard.models import GroupSample, PartitionSample
+from webapp.dashboard.watched import reset_policy, sampled_pairs
 
 log = logging.getLogger(__name__)
-
-
-def sampled_pairs(kafka) -> list[tuple[str, str]]:
-    """(group, topic): the workers on the jobs, the recorder on the events."""
-    return [(kafka.worker_group, kafka.topics.jobs), (kafka.recorder_group, kafka.topics.events)]
-
-
-def reset_policy(kafka, group: str) -> str:
-    return kafka.consumer(group)["auto.offset.reset"]
 
 
 class Sampler:

@@ -1,7 +1,9 @@
 """The Streams pages of the admin. Staff only: urls.py wraps each in admin_view."""
 
+import dataclasses
 import logging
 from dataclasses import dataclass
+from enum import Enum
 
 from confluent_kafka import KafkaException
 from django.conf import settings
@@ -15,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from webapp.dashboard import deadletters, history, overview, services
 from webapp.dashboard.groups import GroupInfo, describe_groups
 from webapp.dashboard.models import DeadLetterAction
-from webapp.dashboard.sampler import sampled_pairs
+from webapp.dashboard.watched import sampled_pairs
 
 log = logging.getLogger(__name__)
 LIVE_TIMEOUT = 2.0  # seconds: the only Kafka request of a refresh
@@ -55,7 +57,7 @@ def _live_context(request) -> dict:
         )
         for g in groups
     ]
-    workers = groups[0]
+    workers = overview.workers_overview(kafka, groups)
     live_workers = live.get(workers.group)
     now = timezone.now()
     sampled_at = max((g.sampled_at for g in groups if g.sampled_at), default=None)
@@ -95,61 +97,25 @@ def live(request):
     return render(request, "dashboard/_live.html", _live_context(request))
 
 
-def _verdict(verdict) -> dict:
-    return {"status": verdict.status.name, "reason": verdict.reason}
+def _as_json(value) -> dict:
+    """A dataclass as JSON-ready data, enums by name."""
+    return dataclasses.asdict(
+        value,
+        dict_factory=lambda items: {k: v.name if isinstance(v, Enum) else v for k, v in items},
+    )
 
 
 @require_GET
 def data(request):
     """The dashboard's figures as JSON, for scripts and tests."""
     kafka = settings.KAFKA
-    now = timezone.now()
     groups = overview.overviews(kafka)
-    decision = overview.autoscaling(kafka, settings.KEDA, groups[0])
-    jobs = overview.job_rates(now)
+    workers = overview.workers_overview(kafka, groups)
     return JsonResponse(
         {
-            "groups": [
-                {
-                    "group": g.group,
-                    "topic": g.topic,
-                    "sampled_at": g.sampled_at,
-                    "state": g.state,
-                    "members": g.members,
-                    "total_lag": g.total_lag,
-                    "health": _verdict(g.health),
-                    "produced_per_s": g.produced_per_s,
-                    "consumed_per_s": g.consumed_per_s,
-                    "partitions": [
-                        {
-                            "partition": r.offsets.partition,
-                            "log_end": r.offsets.log_end,
-                            "committed": r.offsets.committed,
-                            "lag": r.offsets.lag,
-                            "unread": r.unread,
-                            "last_commit_age_s": (now - r.moved_at).total_seconds()
-                            if r.moved_at
-                            else None,
-                            "owner": r.owner,
-                            "health": _verdict(r.health),
-                        }
-                        for r in g.partitions
-                    ],
-                }
-                for g in groups
-            ],
-            "autoscaling": {
-                "desired_replicas": decision.desired,
-                "total_lag": decision.total_lag,
-                "metric": decision.metric,
-                "active": decision.active,
-                "formula": decision.formula,
-            },
-            "jobs": {
-                "done_per_min": jobs.done_per_min,
-                "failed_per_min": jobs.failed_per_min,
-                "claps_per_s": jobs.claps_per_s,
-            },
+            "groups": [{**_as_json(g), "total_lag": g.total_lag} for g in groups],
+            "autoscaling": _as_json(overview.autoscaling(kafka, settings.KEDA, workers)),
+            "jobs": _as_json(overview.job_rates(timezone.now())),
         }
     )
 

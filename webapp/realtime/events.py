@@ -10,7 +10,6 @@ from streams import messages
 from webapp.claps.api.serializers import job_data
 from webapp.claps.models import ClapJob
 
-FINAL_TYPES = frozenset({messages.DONE, messages.FAILED, messages.CANCELLED})
 TYPE_OF = {messages.RUNNING: "status", messages.PROGRESS: "progress"}
 
 
@@ -56,6 +55,6 @@ def position_message(job_id: str, seq: int, partition: int, offset: int, ahead: 
 
 
 def is_final(message: dict) -> bool:
-    return message["type"] in FINAL_TYPES or (
-        message["type"] == "snapshot" and message["status"] in FINAL_TYPES
+    return message["type"] in messages.FINAL_TYPES or (
+        message["type"] == "snapshot" and message["status"] in messages.FINAL_TYPES
     )

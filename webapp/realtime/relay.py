@@ -15,11 +15,12 @@ import uuid
 from collections import OrderedDict
 
 from channels.layers import get_channel_layer
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
 from django.conf import settings
 
 from streams import messages
 from streams.config import KafkaConfig
+from streams.consume import poll_batch
 from webapp.realtime.coalescer import Coalescer
 from webapp.realtime.events import group_of, message_of
 
@@ -145,17 +146,11 @@ class Relay:
     def _step(self, consumer: Consumer) -> None:
         if time.monotonic() >= self._next_partition_check:
             self._follow_new_partitions(consumer)
-        # Block for the first event only, then take what has already arrived:
-        # consume(n, timeout) alone would sit out its timeout to fill a batch.
-        first = consumer.poll(self.coalescer.wait(time.monotonic(), idle=IDLE_POLL))
-        batch = [] if first is None else [first, *consumer.consume(BATCH - 1, timeout=0)]
+        wait = self.coalescer.wait(time.monotonic(), idle=IDLE_POLL)
+        batch = poll_batch(consumer, wait, BATCH, log)
         now = time.monotonic()
         out: list[messages.JobEvent] = []
         for msg in batch:
-            if msg.error():
-                if msg.error().code() != KafkaError._PARTITION_EOF:
-                    log.warning("relay consumer error: %s", msg.error())
-                continue
             try:
                 event = messages.JobEvent.decode(msg.value(), with_result=False)
             except messages.MalformedMessage as exc:

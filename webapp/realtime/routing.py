@@ -1,8 +1,9 @@
 from django.urls import path
 
 from webapp.realtime.consumers import ClapJobConsumer
+from webapp.realtime.paths import SOCKET_PREFIX
 
 websocket_urlpatterns = [
     # Any segment, so a malformed id reaches the consumer and gets its 4404.
-    path("ws/claps/<str:job_id>/", ClapJobConsumer.as_asgi()),
+    path(f"{SOCKET_PREFIX}<str:job_id>/", ClapJobConsumer.as_asgi()),
 ]

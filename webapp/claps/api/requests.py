@@ -18,10 +18,6 @@ class JSONObjectParser(JSONParser):
             raise ParseError(
                 f"request body too large: {length} bytes, at most {settings.CLAP_API_MAX_BODY}"
             )
-        if length == 0:
-            raise ParseError(
-                'request body is missing: send a JSON object such as {"claps": 5, "note": "bravo"}'
-            )
         data = super().parse(stream, media_type, parser_context)
         if not isinstance(data, dict):
             raise ParseError(f"request body must be a JSON object, not {type(data).__name__}")

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from streams import messages
 from webapp.claps.models import ClapJob, Status
+from webapp.realtime.paths import socket_path
 
 
 class _StrictJSON:
@@ -79,7 +80,7 @@ class ClapJobSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(LinksSerializer)
     def get_links(self, job) -> dict:
-        return {"page": f"/claps/{job.id}/", "socket": f"/ws/claps/{job.id}/"}
+        return {"page": reverse("job-page", kwargs={"pk": job.id}), "socket": socket_path(job.id)}
 
     def get_result_url(self, job) -> str | None:
         if job.status != Status.DONE:

@@ -18,7 +18,7 @@ from webapp.claps.api.requests import (
 )
 from webapp.claps.api.serializers import ClapJobSerializer, ClapRequestSerializer, job_data
 from webapp.claps.api.throttling import SubmitThrottle
-from webapp.claps.models import ClapJob
+from webapp.claps.models import ClapJob, Status
 from webapp.claps.owners import owner_of
 from webapp.claps.publisher import PublishError
 
@@ -132,7 +132,7 @@ class ClapJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def applause(self, request, pk=None):
         """The applause of a done job, as WAV audio."""
         job = self.get_object()
-        wav = getattr(job, "applause", None) if job.status == "done" else None
+        wav = getattr(job, "applause", None) if job.status == Status.DONE else None
         if wav is None:
             raise Http404("no applause yet")
         response = HttpResponse(bytes(wav.wav), content_type="audio/wav")

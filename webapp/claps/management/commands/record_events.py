@@ -1,35 +1,25 @@
-import signal
 from pathlib import Path
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
 
-from streams.envvars import env_float, env_str
-from streams.heartbeat import Heartbeat
 from webapp.claps.recorder import Recorder
+from webapp.core.loops import LoopCommand
 
-HEARTBEAT_FILE = "/tmp/clapstream-recorder.alive"  # noqa: S108 - a probe file, not data
 
-
-class Command(BaseCommand):
+class Command(LoopCommand):
     help = "Record job events from Kafka into the database; republish the outbox."
+    name = "recorder"
 
-    def handle(self, *args, **options):
-        self.shutdown = False
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, self._on_signal)
-        sweep_interval = env_float("OUTBOX_SWEEP_SECONDS", 5.0, minimum=0.1)
-        heartbeat = Heartbeat(Path(env_str("RECORDER_HEARTBEAT_FILE", HEARTBEAT_FILE)))
-        recorder = Recorder()
-        self.stdout.write("recording events")
-        try:
-            while not self.shutdown:
-                recorder.record_step()
-                recorder.maybe_sweep(sweep_interval)
-                if recorder.db_failures == 0:  # a recorder that cannot write is not healthy
-                    heartbeat.beat()
-        finally:
-            recorder.close()
-        self.stdout.write("recorder stopped")
+    def heartbeat_file(self) -> Path:
+        return Path(settings.RECORDER_HEARTBEAT_FILE)
 
-    def _on_signal(self, *_):
-        self.shutdown = True
+    def open(self) -> None:
+        self.recorder = Recorder()
+
+    def step(self) -> bool:
+        self.recorder.record_step()
+        self.recorder.maybe_sweep(settings.OUTBOX_SWEEP_SECONDS)
+        return self.recorder.db_failures == 0  # a recorder that cannot write is not healthy
+
+    def close(self) -> None:
+        self.recorder.close()

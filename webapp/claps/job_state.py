@@ -1,4 +1,4 @@
-"""Applying job events to job rows: idempotent, in sequence order, batched.
+"""Job state from job events: applied idempotently, in sequence order, batched.
 
 The recorder is the single writer of job state. An event is applied only if its seq
 is newer than the last one applied and the job is not final yet, so redelivered,
@@ -37,10 +37,6 @@ STATUS_OF = {
 }
 
 
-def _pickup(seq: int) -> int:
-    return seq // 1000
-
-
 def apply_event(job: ClapJob, event: messages.JobEvent) -> Transition | None:
     """Apply one event to the job in memory; return the transition it makes, if any.
 
@@ -48,7 +44,7 @@ def apply_event(job: ClapJob, event: messages.JobEvent) -> Transition | None:
     if job.final or event.seq <= job.last_seq:
         return None
     at = datetime.fromtimestamp(event.at, UTC)
-    new_pickup = _pickup(event.seq) != _pickup(job.last_seq)
+    new_pickup = messages.pickup_of(event.seq) != messages.pickup_of(job.last_seq)
     job.last_seq = event.seq
     if event.type == messages.PROGRESS:
         job.done = min(event.done or 0, job.claps)

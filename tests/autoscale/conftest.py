@@ -1,1 +1,0 @@
-from tests.pipeline.conftest import isolated_kafka  # noqa: F401 - a shared fixture

@@ -1,0 +1,1 @@
+"""Code the tests share (the fixtures themselves live in tests/conftest.py)."""

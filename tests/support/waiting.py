@@ -1,0 +1,17 @@
+import time
+
+
+def wait_until(condition, timeout: float = 60.0, what: str = "condition", tick=None, interval=0.05):
+    """Call tick() (default: sleep `interval`) until condition() is truthy and return
+    its value; fail after `timeout` seconds, naming what was awaited."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        if tick is None:
+            time.sleep(interval)
+        else:
+            tick()
