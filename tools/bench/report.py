@@ -27,7 +27,8 @@ def _commit() -> str:
         return done.stdout.strip()
 
     sha = git("rev-parse", "--short", "HEAD") or "unknown"
-    return sha + (" with uncommitted changes" if git("status", "--porcelain") else "")
+    changed = git("status", "--porcelain", "--untracked-files=no")
+    return sha + (" with uncommitted changes" if changed else "")
 
 
 def _load() -> str:
