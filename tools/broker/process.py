@@ -89,8 +89,8 @@ class LocalBroker:
                 "format",
                 "-c",
                 str(props),
-                "-t",
-                cluster_id,
+                # One argument: a URL-safe base64 id may begin with "-" (1 in 64).
+                f"--cluster-id={cluster_id}",
                 "-g",
             ),
             capture_output=True,
