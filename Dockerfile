@@ -67,9 +67,10 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_SETTINGS_MODULE=webapp.settings \
+    LOG_FORMAT=json \
     STATIC_ROOT=/app/staticfiles \
     VAR_DIR=/tmp/clapstream
 WORKDIR /app
 USER 10001:10001
 EXPOSE 8000 9102
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "webapp.asgi:application"]
+CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "--proxy-headers", "webapp.asgi:application"]

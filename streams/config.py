@@ -21,6 +21,7 @@ class Topics:
     jobs_partitions: int = 12
     events_partitions: int = 12
     dlq_partitions: int = 1
+    dlq_retention_days: int = 30  # the letters in Kafka, and the records of handling them
     control_partitions: int = 1
     replication_factor: int = 1
 
@@ -120,6 +121,7 @@ TOPIC_VARIABLES = {
     "CLAP_JOBS_PARTITIONS": "jobs_partitions",
     "CLAP_EVENTS_PARTITIONS": "events_partitions",
     "CLAP_DLQ_PARTITIONS": "dlq_partitions",
+    "DEAD_LETTER_RETENTION_DAYS": "dlq_retention_days",
     "KAFKA_REPLICATION_FACTOR": "replication_factor",
 }
 GROUP_VARIABLES = {"WORKER_GROUP": "worker_group", "RECORDER_GROUP": "recorder_group"}

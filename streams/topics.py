@@ -24,7 +24,9 @@ def topic_specs(kafka: KafkaConfig) -> list[TopicSpec]:
     return [
         TopicSpec(t.jobs, t.jobs_partitions, {"retention.ms": week}),
         TopicSpec(t.events, t.events_partitions, {"retention.ms": str(24 * 3600 * 1000)}),
-        TopicSpec(t.dlq, t.dlq_partitions, {"retention.ms": str(30 * 24 * 3600 * 1000)}),
+        TopicSpec(
+            t.dlq, t.dlq_partitions, {"retention.ms": str(t.dlq_retention_days * 24 * 3600 * 1000)}
+        ),
         TopicSpec(
             t.control,
             t.control_partitions,

@@ -93,6 +93,31 @@ def browser():
 
 
 @pytest.fixture
+def accessibility(browser):
+    """A phone-sized browser context whose pages carry axe-core; `audit.check(page, name)`."""
+    from tests.support.accessibility import Audit
+
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    context.set_default_timeout(30_000)
+    audit = Audit(context)
+    yield context, audit
+    context.close()
+
+
+@pytest.fixture
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def spans():
+    """Every span this process finishes, caught by an in-memory exporter."""
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from streams import tracing
+
+    exporter = InMemorySpanExporter()
+    tracing.use_exporter(exporter, "test")
+    yield exporter
+    tracing.disable()

@@ -16,3 +16,17 @@ from webapp.settings import *  # noqa: F403
 # A file database per test run, so subprocesses (the recorder) see the same data and
 # parallel runs never share one.
 DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}  # noqa: F405
+
+# The throttles' shared cache: the database in production; here a directory shared
+# with the test's subprocesses (daphne, recorder), which needs no table in every
+# test database and can be cleared between tests.
+os.environ.setdefault("CLAPSTREAM_TEST_CACHE", str(VAR_DIR / f"test-cache-{os.getpid()}"))  # noqa: F405
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": os.environ["CLAPSTREAM_TEST_CACHE"],
+    }
+}
+
+# Password hashing at production strength costs a second per login; tests log in often.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -4,8 +4,12 @@ import os
 
 from django.core.asgi import get_asgi_application
 
+from streams import logs, tracing
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
+logs.set_process("web")
 django_asgi_app = get_asgi_application()
+tracing.enable_from_env("web")
 
 # After Django is set up:
 from channels.auth import AuthMiddlewareStack  # noqa: E402

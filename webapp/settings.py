@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from streams.config import kafka_config
 from streams.envvars import env_bool, env_float, env_int, env_list, env_secret, env_str
 from streams.keda import scaling_from_env
+from streams.logs import django_logging, log_format_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -54,18 +55,21 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "webapp.core",
     "webapp.claps",
     "webapp.realtime",
+    "webapp.accounts",
     "webapp.pages",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise: static files are not timed or traced, every routed request is.
+    "webapp.core.request_metrics.RequestMetricsMiddleware",
+    "webapp.core.traces.TraceMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -193,12 +197,24 @@ CHANNEL_LAYERS = {"default": {"BACKEND": "webapp.realtime.layers.InMemoryChannel
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First: a bad token is then a 401 with WWW-Authenticate, not a 403.
+        "webapp.accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
+    # Trusted proxies appending to X-Forwarded-For, for the throttles' client address;
+    # 0: the header is ignored (daphne's --proxy-headers already set the address).
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0, minimum=0),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
+}
+# The database is the cache every web process shares: the throttles' histories.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "clapstream_cache",  # created by the accounts app's migration
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    }
 }
 # Admission (webapp.claps.admission), "N/sec|min|hour|day" each, empty for no limit.
 CLAP_SUBMIT_RATE = env_str("CLAP_SUBMIT_RATE", "120/min")  # per owner
@@ -224,7 +240,26 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# Accounts: attempt limits ("N/sec|min|hour"), password-reset mail, and retention.
+LOGIN_URL, LOGIN_REDIRECT_URL, LOGOUT_REDIRECT_URL = "login", "home", "home"
+LOGIN_RATE_PER_ACCOUNT = env_str("LOGIN_RATE_PER_ACCOUNT", "5/min")
+LOGIN_RATE_PER_ADDRESS = env_str("LOGIN_RATE_PER_ADDRESS", "20/min")
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST or not DEBUG
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Clapstream <noreply@localhost>")
+JOB_RETENTION_DAYS = env_int("JOB_RETENTION_DAYS", 30, minimum=1)
+
 KAFKA = kafka_config()
+DEAD_LETTER_RETENTION_DAYS = KAFKA.topics.dlq_retention_days  # the topic's retention too
 
 # The recorder: how often it republishes the outbox, and its liveness file.
 OUTBOX_SWEEP_SECONDS = env_float("OUTBOX_SWEEP_SECONDS", 5.0, minimum=0.1)
@@ -239,14 +274,9 @@ SAMPLE_INTERVAL = env_float("SAMPLE_INTERVAL", 5.0, minimum=0.5)  # seconds
 SAMPLE_RETENTION_HOURS = env_int("SAMPLE_RETENTION_HOURS", 24, minimum=1)
 SAMPLER_HEARTBEAT_FILE = env_str("SAMPLER_HEARTBEAT_FILE")  # touched every loop, for probes
 METRICS_TOKEN = env_secret("METRICS_TOKEN")  # bearer token /metrics requires; empty: none
+RECORDER_METRICS_PORT = env_int("RECORDER_METRICS_PORT", 0, minimum=0)  # 0: no endpoint
 # The ScaledObject's numbers: the panel's replica count and the local autoscaler.
 KEDA = scaling_from_env(KAFKA.topics.jobs_partitions)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.channels.server": {"level": "WARNING"}},
-}
+LOG_FORMAT = log_format_from_env()  # plain | json: one object per line
+LOGGING = django_logging(env_str("LOG_LEVEL", "INFO"), LOG_FORMAT)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("webapp.claps.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("accounts/", include("webapp.accounts.urls")),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("", include("webapp.pages.urls")),
 ]

@@ -3,6 +3,7 @@
 import logging
 import sys
 
+from streams import logs, tracing
 from streams.config import kafka_config
 from streams.envvars import ConfigError
 from streams.logthrottle import Throttle
@@ -21,14 +22,12 @@ def main() -> int:
         logging.basicConfig()
         log.error("bad configuration: %s", exc)
         return 2
-    logging.basicConfig(
-        level=settings.log_level,
-        format=f"%(asctime)s %(levelname)s [{settings.worker_id}] %(name)s: %(message)s",
-    )
+    logs.configure("worker", settings.log_level, settings.log_format)
     # A broker outage is said once, then every 30 s, not at every reconnection attempt.
     throttle = Throttle("worker.kafka")
     for handler in logging.getLogger().handlers:
         handler.addFilter(throttle)
+    tracing.enable_from_env("worker")
     metrics = Metrics()
     if settings.metrics_port:
         metrics.serve(settings.metrics_port)

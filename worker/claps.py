@@ -10,7 +10,8 @@ away or the worker is stopping (it then just stops, unstored, to be redelivered)
 import logging
 import time
 
-from streams.messages import CANCELLED, DONE, FAILED, JobRequest, MalformedMessage
+from streams import logs, tracing
+from streams.messages import CANCELLED, DONE, FAILED, JobRequest, MalformedMessage, now
 from worker.applause import synthesize
 from worker.cancellations import CancelledJobs
 from worker.metrics import Metrics
@@ -51,25 +52,39 @@ class Performer:
         self.metrics = metrics
 
     def handle(self, ticket: Ticket) -> str:
-        """Decode and perform one polled message; return how it ended."""
-        try:
-            job = JobRequest.decode(ticket.message.value())
-        except MalformedMessage as exc:
-            msg = ticket.message
-            log.warning(
-                "dead-lettering malformed message %s[%d]@%d: %s",
-                msg.topic(),
-                msg.partition(),
-                msg.offset(),
-                exc,
-            )
-            self.reporter.malformed(ticket, str(exc))
-            self.metrics.jobs_dead_lettered.labels("malformed").inc()
-            return MALFORMED
-        return self.perform(ticket, job)
+        """Decode and perform one polled message; return how it ended. Everything logged
+        meanwhile names the message and its job, inside the job's trace."""
+        msg = ticket.message
+        with (
+            tracing.about_message(msg, worker=self.settings.worker_id),
+            tracing.span(
+                "clap job",
+                kind="consumer",
+                **{
+                    "messaging.system": "kafka",
+                    "messaging.destination.name": msg.topic(),
+                    "messaging.kafka.partition": msg.partition(),
+                    "messaging.kafka.offset": msg.offset(),
+                },
+            ) as span,
+        ):
+            try:
+                job = JobRequest.decode(msg.value())
+            except MalformedMessage as exc:
+                log.warning("dead-lettering a malformed message: %s", exc)
+                span.fail(f"malformed: {exc}")
+                self.reporter.malformed(ticket, str(exc))
+                self.metrics.jobs_dead_lettered.labels("malformed").inc()
+                return MALFORMED
+            outcome = self.perform(ticket, job)
+            span.set(outcome=outcome, claps=job.claps)
+            return outcome
 
     def perform(self, ticket: Ticket, job: JobRequest) -> str:
         started = time.monotonic()
+        log.debug("job %s picked up: %d claps", job.id, job.claps)
+        if job.submitted_at:
+            self.metrics.queue_wait_seconds.observe(max(0.0, now() - job.submitted_at))
         report = self.reporter.pickup(ticket, job)
         if job.id in self.cancelled:
             return self._cancelled(report, job, done=0)
@@ -92,13 +107,13 @@ class Performer:
                 report.failed(reason, done=n - 1, attempts=attempts)
                 self.metrics.jobs_failed.inc()
                 self.metrics.jobs_dead_lettered.labels("exhausted").inc()
-                self.metrics.job_seconds.observe(time.monotonic() - started)
+                self.metrics.work_seconds.observe(time.monotonic() - started)
                 return FAILED
             report.progress(n)
         report.done(synthesize(job.claps, job.id))
         elapsed = time.monotonic() - started
         self.metrics.jobs_done.inc()
-        self.metrics.job_seconds.observe(elapsed)
+        self.metrics.work_seconds.observe(elapsed)
         log.debug("job %s done: %d claps in %.2f s", job.id, job.claps, elapsed)
         return DONE
 
@@ -113,11 +128,16 @@ class Performer:
         attempt failed. Raises Interrupted if the job must stop while it waits."""
         attempts = self.settings.max_attempts
         for attempt in range(1, attempts + 1):
-            try:
-                self.work(job, n)
-                return None
-            except Exception as exc:  # noqa: BLE001 - any failure of a clap is retried, then reported
-                error = f"{type(exc).__name__}: {exc}"
+            with (
+                logs.job_context(attempt=attempt),
+                tracing.span("clap attempt", clap=n, attempt=attempt) as span,
+            ):
+                try:
+                    self.work(job, n)
+                    return None
+                except Exception as exc:  # noqa: BLE001 - any failure of a clap is retried, then reported
+                    error = f"{type(exc).__name__}: {exc}"
+                    span.fail(error)
             if attempt < attempts:
                 delay = backoff_seconds(self.settings.retry_backoff_ms, attempt)
                 log.info(

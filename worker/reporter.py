@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from confluent_kafka import KafkaError, Producer
 
+from streams import tracing
 from streams.config import KafkaConfig
 from streams.messages import (
     CANCELLED,
@@ -113,7 +114,9 @@ class Reporter:
             ]
             self._produce(self.topics.dlq, msg.key(), msg.value(), outcome.delivered, headers)
 
-    def _produce(self, topic, key, value, on_delivery, headers=None) -> None:
+    def _produce(self, topic, key, value, on_delivery, headers=()) -> None:
+        # The job's trace goes on with whatever reads these: the recorder, the relay.
+        headers = [*headers, *tracing.headers(tracing.current())]
         while True:
             try:
                 self.producer.produce(

@@ -12,6 +12,7 @@
     WORKER_LIVENESS_SECONDS   the liveness probe's limit on the heartbeat's age  (60)
     WORKER_METRICS_PORT       Prometheus endpoint port; unset or 0: none         (0)
     LOG_LEVEL                 DEBUG | INFO | WARNING | ERROR                     (INFO)
+    LOG_FORMAT                plain | json (one object per line)                 (plain)
 
 Kafka itself (bootstrap servers, security, topic and group names) comes from
 streams.config.
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from streams.envvars import ConfigError, env_float, env_int, env_str
+from streams.logs import log_format_from_env
 
 GROUP_PROTOCOLS = ("consumer", "classic")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -50,6 +52,7 @@ class WorkerSettings:
     liveness_seconds: float = 60.0
     metrics_port: int = 0
     log_level: str = "INFO"
+    log_format: str = "plain"
 
     @classmethod
     def from_env(cls) -> "WorkerSettings":
@@ -66,4 +69,5 @@ class WorkerSettings:
             liveness_seconds=env_float("WORKER_LIVENESS_SECONDS", cls.liveness_seconds, minimum=1),
             metrics_port=env_int("WORKER_METRICS_PORT", cls.metrics_port, minimum=0),
             log_level=_choice("LOG_LEVEL", cls.log_level, LOG_LEVELS),
+            log_format=log_format_from_env(),
         )

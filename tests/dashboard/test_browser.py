@@ -67,5 +67,7 @@ def test_dashboard_under_load(
         page.wait_for_selector("#streams-live[data-updated]", state="attached", timeout=10_000)
         page.wait_for_timeout(1000)
         assert page.locator("svg.chart polyline").count() >= 4
+        # The worker's own row, refreshed live: it has finished jobs in the last hour.
+        page.locator("table.workers td", has_text="worker-1").wait_for(timeout=10_000)
         page.screenshot(path=artifacts / "dashboard.png", full_page=True)
     assert [f for f in failed if not f.endswith("/favicon.ico")] == []

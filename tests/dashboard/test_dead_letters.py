@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
+from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
 from streams import messages
@@ -82,6 +83,15 @@ def test_requeue_and_discard_each_letter_once(admin_client, admin_user, isolated
     assert page.count("by admin") == 2
     assert 'value="requeue"' not in page  # nothing left to handle
 
+    # The admin's log says who did what, and shows it.
+    logged = LogEntry.objects.order_by("action_time")
+    assert [(e.user, e.change_message) for e in logged] == [
+        (admin_user, f"Requeued the letter of job {poison_id}."),
+        (admin_user, f"Discarded the letter of job {tired_id}."),
+    ]
+    history = admin_client.get(reverse("admin:admin_logentry_changelist")).content.decode()
+    assert f"Discarded the letter of job {tired_id}." in history
+
 
 def test_a_letter_that_is_not_there_is_refused(admin_client, isolated_kafka):
     _letters(isolated_kafka, "poison")
@@ -115,3 +125,5 @@ def test_requeuing_a_failed_job_retries_it_as_a_new_job(admin_client, isolated_k
     published = dict(_jobs_topic(isolated_kafka))
     assert list(published) == [str(retry.id)]
     assert f"as job <code>{retry.id}</code>" in admin_client.get(url).content.decode()
+    (entry,) = LogEntry.objects.all()
+    assert entry.change_message == f"Requeued the letter of job {failed.id} as job {retry.id}."

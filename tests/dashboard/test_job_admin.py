@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
 from webapp.claps.models import ClapJob, Status, Transition
@@ -55,7 +56,12 @@ def test_retry_makes_new_jobs_of_the_failed_ones_only(admin_client):
     html = response.content.decode()
     assert "1 job(s) retried" in html and "only failed jobs can be retried" in html
     assert ClapJob.objects.count() == 3
-    assert ClapJob.objects.filter(status=Status.QUEUED, claps=failed.claps).count() == 1
+    new = ClapJob.objects.get(status=Status.QUEUED, claps=failed.claps)
+    # Who retried what is in the job's history.
+    history = admin_client.get(reverse("admin:claps_clapjob_history", args=[failed.id]))
+    assert f"Retried as {new.id}." in history.content.decode()
+    assert "admin" in history.content.decode()
+    assert not LogEntry.objects.filter(object_id=str(done.id)).exists()
 
 
 @pytest.mark.kafka
@@ -70,3 +76,9 @@ def test_cancel_asks_the_workers_for_unfinished_jobs(admin_client, isolated_kafk
     queued.refresh_from_db()
     done.refresh_from_db()
     assert queued.cancel_requested_at is not None and done.cancel_requested_at is None
+    (entry,) = LogEntry.objects.all()
+    assert (entry.object_id, entry.change_message) == (
+        str(queued.id),
+        "Asked the workers to cancel it.",
+    )
+    assert entry.user.username == "admin"

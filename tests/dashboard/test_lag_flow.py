@@ -45,7 +45,7 @@ def test_lag_piles_up_without_workers_and_drains_with_one(
     assert workers["produced_per_s"] > 0
     assert data["autoscaling"]["desired"] == min(4, -(-JOBS // 10))
     metrics = client.get("/metrics").content.decode()
-    assert _metric(metrics, "clapstream_consumergroup_lag_total", group=group) == JOBS
+    assert _metric(metrics, "clapstream_consumergroup_total_lag", group=group) == JOBS
     for p in partitions:
         lag = _metric(metrics, "clapstream_consumergroup_lag", group=group, partition=p)
         assert lag == waiting.get(p, 0)
@@ -61,7 +61,7 @@ def test_lag_piles_up_without_workers_and_drains_with_one(
     assert workers["consumed_per_s"] > 0
     assert workers["health"]["status"] == "OK"
     metrics = client.get("/metrics").content.decode()
-    assert _metric(metrics, "clapstream_consumergroup_lag_total", group=group) == 0
+    assert _metric(metrics, "clapstream_consumergroup_total_lag", group=group) == 0
     page = admin_client.get(reverse("dashboard:live")).content.decode()
     assert re.search(r"<td>worker-1[^<]*</td>", page), "the live worker is listed as a member"
     lagging = admin_client.get(reverse("dashboard:live"), {"range": "24h", "lagging": "1"})

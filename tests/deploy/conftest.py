@@ -36,7 +36,8 @@ def objects(request, built_all) -> list[dict]:
 
 @pytest.fixture(scope="session")
 def keda_crds() -> list:
-    return fetch.keda_crds()
+    """KEDA's and the prometheus-operator's CRDs (both from the Go module proxy)."""
+    return [*fetch.keda_crds(), *fetch.prometheus_operator_crds()]
 
 
 @pytest.fixture(scope="session", params=fetch.STRIMZI_VERSIONS, ids=lambda v: f"strimzi-{v}")

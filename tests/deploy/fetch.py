@@ -1,8 +1,9 @@
 """The third-party artefacts the deploy tests check against, fetched from their own
 registries on first use and cached outside the repository (CLAPSTREAM_CACHE).
 
-- KEDA's CRDs: config/crd/bases of the KEDA Go module, from the Go module proxy,
-  checked against the module's pinned go.sum hash.
+- KEDA's CRDs: config/crd/bases of the KEDA Go module, and the prometheus-operator's
+  (PodMonitor, PrometheusRule, ...): example/prometheus-operator-crd of its Go
+  module, both from the Go module proxy, checked against the pinned go.sum hash.
 - Strimzi's CRDs: generated, as Strimzi's own build does, by its crd-generator from
   its api model classes, both from Maven Central (the jars carry no CRD YAML), for
   the oldest supported and the newest release.
@@ -30,6 +31,12 @@ HERE = Path(__file__).resolve().parent
 KEDA_MODULE = "github.com/kedacore/keda/v2"
 KEDA_VERSION = "v2.21.0"
 KEDA_SUM = "h1:R6z2HZvstK4RLUMxroNACzBj74xGxt3kG59b5Xc+Xps="  # go.sum line of that version
+
+# The newest release of the main module the proxy serves (later tags live in
+# submodules without the CRD files).
+PROMETHEUS_OPERATOR_MODULE = "github.com/prometheus-operator/prometheus-operator"
+PROMETHEUS_OPERATOR_VERSION = "v0.85.0"
+PROMETHEUS_OPERATOR_SUM = "h1:M5xLCLEoaW2IJfnuCwFzzpL+jSVQu3KGT84Pye+fW8s="
 
 # The supported Strimzi range is 0.49 (the first to serve kafka.strimzi.io/v1) and
 # later; 1.0 dropped v1beta2. The CRDs of the oldest supported release and of the
@@ -77,23 +84,36 @@ def _go() -> str:
     return _need("go", "to download KEDA's CRDs from the Go module proxy")
 
 
-def keda_crds() -> list[Path]:
-    """KEDA's CRD files, from the module cache of the go command."""
+def _go_module_files(module: str, version: str, go_sum: str, pattern: str) -> list[Path]:
+    """Files of a Go module, from the module cache of the go command."""
     go = _go()
     with tempfile.TemporaryDirectory() as outside_any_module:
         out = _run(
-            [go, "mod", "download", "-json", f"{KEDA_MODULE}@{KEDA_VERSION}"],
-            "downloading the KEDA module",
+            [go, "mod", "download", "-json", f"{module}@{version}"],
+            f"downloading {module}",
             cwd=outside_any_module,
             env={**os.environ, "GOFLAGS": "-mod=mod"},
         )
     info = json.loads(out)
     if info.get("Error"):
-        pytest.fail(f"downloading {KEDA_MODULE}@{KEDA_VERSION}: {info['Error']}")
-    assert info["Sum"] == KEDA_SUM, f"{KEDA_MODULE}@{KEDA_VERSION} hash {info['Sum']} != pinned"
-    crds = sorted((Path(info["Dir"]) / "config" / "crd" / "bases").glob("keda.sh_*.yaml"))
-    assert crds, f"no CRDs in {info['Dir']}"
-    return crds
+        pytest.fail(f"downloading {module}@{version}: {info['Error']}")
+    assert info["Sum"] == go_sum, f"{module}@{version} hash {info['Sum']} != pinned"
+    files = sorted(Path(info["Dir"]).glob(pattern))
+    assert files, f"no {pattern} in {info['Dir']}"
+    return files
+
+
+def keda_crds() -> list[Path]:
+    return _go_module_files(KEDA_MODULE, KEDA_VERSION, KEDA_SUM, "config/crd/bases/keda.sh_*.yaml")
+
+
+def prometheus_operator_crds() -> list[Path]:
+    return _go_module_files(
+        PROMETHEUS_OPERATOR_MODULE,
+        PROMETHEUS_OPERATOR_VERSION,
+        PROMETHEUS_OPERATOR_SUM,
+        "example/prometheus-operator-crd/monitoring.coreos.com_*.yaml",
+    )
 
 
 def _java_version(java: str) -> int:

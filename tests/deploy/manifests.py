@@ -65,11 +65,16 @@ def build(path: Path) -> list[dict]:
 
 def environment(kustomization_dir: Path) -> dict[str, str]:
     """The overlay's clapstream-environment settings (local to the build, so read from
-    its kustomization.yaml); empty where it has none."""
+    its kustomization.yaml, or from the overlay a scenario builds on); empty where it
+    has none."""
     spec = yaml.safe_load((kustomization_dir / "kustomization.yaml").read_text())
     for generator in spec.get("configMapGenerator", []):
         if generator["name"] == "clapstream-environment":
             return dict(literal.split("=", 1) for literal in generator["literals"])
+    for resource in spec.get("resources", []):
+        inner = (kustomization_dir / resource).resolve()
+        if (inner / "kustomization.yaml").exists() and (found := environment(inner)):
+            return found
     return {}
 
 

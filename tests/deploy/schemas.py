@@ -26,6 +26,16 @@ def kubernetes_errors(obj: dict) -> list[str]:
     return errors
 
 
+class _CrdLoader(yaml.CSafeLoader):
+    """The safe loader, reading a bare `=` (YAML 1.1's "value" type, in the
+    prometheus-operator's enums of relabelling actions) as the string it is."""
+
+
+_CrdLoader.add_constructor(
+    "tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node)
+)
+
+
 def _closed(schema: dict) -> dict:
     """The schema with unknown fields rejected wherever the API server would prune
     them (an object with declared properties and no preserve-unknown-fields): a typo
@@ -60,7 +70,7 @@ class CrdSchemas:
         self.strimzi_version = strimzi_version
         self.validators: dict[tuple[str, str], jsonschema.Draft4Validator] = {}
         for path in crd_files:
-            for crd in yaml.load_all(path.read_text(), Loader=yaml.CSafeLoader):
+            for crd in yaml.load_all(path.read_text(), Loader=_CrdLoader):
                 if not crd or crd.get("kind") != "CustomResourceDefinition":
                     continue
                 spec = crd["spec"]

@@ -121,7 +121,7 @@ def test_hpa_reads_the_lag_metric_the_adapter_rule_serves(path, objects):
     (metric,) = hpa["spec"]["metrics"]
     assert metric["type"] == "External"
     name = metric["external"]["metric"]["name"]
-    assert name == "clapstream_consumergroup_lag_total"
+    assert name == "clapstream_consumergroup_total_lag"
     assert metric["external"]["metric"]["selector"]["matchLabels"] == {"group": kafka.worker_group}
     assert metric["external"]["target"] == {"type": "AverageValue", "averageValue": "10"}
     assert hpa["spec"]["behavior"]["scaleDown"]["stabilizationWindowSeconds"] == 300

@@ -126,7 +126,7 @@ def test_each_process_runs_its_command(path, objects):
         (
             "Deployment",
             "clapstream-web",
-        ): "daphne -b 0.0.0.0 -p 8000 webapp.asgi:application",
+        ): "daphne -b 0.0.0.0 -p 8000 --proxy-headers webapp.asgi:application",
         ("Deployment", "clapstream-worker"): "python -m worker",
         ("Deployment", "clapstream-recorder"): "python manage.py record_events",
         ("Deployment", "clapstream-sampler"): "python manage.py sample_streams",
@@ -225,6 +225,7 @@ def test_network_policies_open_only_the_served_ports(path, objects):
 
     assert ingress_ports("web") == {8000}
     assert ingress_ports("worker") == {9102}
+    assert ingress_ports("recorder") == {9102}
     assert ingress_ports("backend") == set()
     web = one(objects, "NetworkPolicy", "clapstream-web")["spec"]["ingress"][0]["from"]
     controller = web[0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]

@@ -5,11 +5,11 @@ import copy
 
 import pytest
 
-from tests.deploy.fetch import KEDA_VERSION
+from tests.deploy.fetch import KEDA_VERSION, PROMETHEUS_OPERATOR_VERSION
 from tests.deploy.manifests import ALL_BUILDS, build_id, name_of, one
 from tests.deploy.schemas import kubernetes_errors
 
-CUSTOM_GROUPS = {"keda.sh", "kafka.strimzi.io"}
+CUSTOM_GROUPS = {"keda.sh", "kafka.strimzi.io", "monitoring.coreos.com"}
 
 
 def is_custom(obj: dict) -> bool:
@@ -26,7 +26,10 @@ def test_kubernetes_objects_match_the_kubernetes_schemas(path, objects):
 def test_custom_resources_match_their_crds(path, objects, crd_schemas):
     custom = [o for o in objects if is_custom(o)]
     unknown = [f"{o['apiVersion']} {name_of(o)}" for o in custom if not crd_schemas.covers(o)]
-    served_by = f"KEDA {KEDA_VERSION}, Strimzi {crd_schemas.strimzi_version}"
+    served_by = (
+        f"KEDA {KEDA_VERSION}, Strimzi {crd_schemas.strimzi_version}, "
+        f"prometheus-operator {PROMETHEUS_OPERATOR_VERSION}"
+    )
     assert not unknown, f"no CRD ({served_by}) serves these"
     errors = {name_of(o): crd_schemas.errors(o) for o in custom}
     assert not {k: v for k, v in errors.items() if v}
@@ -41,6 +44,13 @@ def test_crd_validation_rejects_typos_and_wrong_types(built_all, crd_schemas):
     topic = copy.deepcopy(one(objects, "KafkaTopic", "clap-jobs"))
     topic["spec"]["partitions"] = "twelve"
     assert crd_schemas.errors(topic)
+    prod = built_all["kustomize/overlays/prod"]
+    monitor = copy.deepcopy(one(prod, "PodMonitor", "clapstream-web"))
+    monitor["spec"]["podMetricsEndpoints"][0]["bearerTokenScret"] = {}
+    assert any("bearerTokenScret" in e for e in crd_schemas.errors(monitor))
+    rule = copy.deepcopy(one(prod, "PrometheusRule", "clapstream"))
+    rule["spec"]["groups"][0]["rules"][0]["for"] = "ten minutes"
+    assert crd_schemas.errors(rule)
 
 
 def test_kubernetes_validation_rejects_unknown_fields(built_all):

@@ -76,4 +76,4 @@ def test_the_worker_process_loads_no_django():
 
 def test_management_commands_are_only_the_ones_production_runs():
     ours = {name for name, app in get_commands().items() if app.startswith("webapp.")}
-    assert ours == {"ensure_topics", "record_events", "sample_streams"}
+    assert ours == {"ensure_topics", "record_events", "sample_streams", "prune_jobs"}

@@ -8,8 +8,9 @@ import schemathesis
 from django.contrib.auth.models import User
 from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import negative_data_rejection, positive_data_acceptance
+
+from webapp.accounts.tokens import token_create
 
 # Requests close their database connection at the end, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -31,7 +32,7 @@ def known_gaps(case) -> list:
 
 @pytest.fixture
 def auth(fake_publisher):
-    token = Token.objects.create(user=User.objects.create_user("fuzz")).key
+    _, token = token_create(user=User.objects.create_user("fuzz"), name="fuzz")
     return {"Authorization": f"Token {token}"}
 
 

@@ -4,9 +4,9 @@ import uuid
 
 import pytest
 from django.contrib.auth.models import User
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from webapp.accounts.tokens import token_create
 from webapp.claps.models import ClapJob
 
 pytestmark = pytest.mark.django_db
@@ -42,10 +42,10 @@ def test_unknown_and_malformed_ids_are_404():
 
 def test_token_users_own_their_jobs_across_clients():
     user = User.objects.create_user("carol", password="pw-long-enough-123")
-    token = Token.objects.create(user=user)
+    _, token = token_create(user=user, name="cli")
     first, second = APIClient(), APIClient()
     for c in (first, second):
-        c.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        c.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     job = _submit(first)
     assert second.get(f"/api/claps/{job}/").status_code == 200
     assert ClapJob.objects.get(id=job).owner == f"user:{user.pk}"

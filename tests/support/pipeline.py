@@ -24,9 +24,9 @@ class Stack:
         self.log = io.StringIO()
         self.group = ProcessGroup(self.log)
 
-    def recorder(self):
+    def recorder(self, **env):
         return self.group.start(
-            "recorder", [sys.executable, "manage.py", "record_events"], self.env
+            "recorder", [sys.executable, "manage.py", "record_events"], {**self.env, **env}
         )
 
     def worker(self, name, **env):

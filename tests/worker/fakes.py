@@ -6,9 +6,12 @@ from worker.offsets import Lease, Ticket
 
 
 class FakeMessage:
-    def __init__(self, value, offset=0, partition=0, key=None, topic="jobs"):
+    def __init__(self, value, offset=0, partition=0, key=None, topic="jobs", headers=None):
         self._value, self._offset, self._partition = value, offset, partition
-        self._key, self._topic = key, topic
+        self._key, self._topic, self._headers = key, topic, headers
+
+    def headers(self):
+        return self._headers
 
     def value(self):
         return self._value
@@ -26,8 +29,8 @@ class FakeMessage:
         return self._topic
 
 
-def ticket(value=b"", offset=0, lease=None) -> Ticket:
-    return Ticket(lease or Lease("jobs", 0), FakeMessage(value, offset))
+def ticket(value=b"", offset=0, lease=None, headers=None) -> Ticket:
+    return Ticket(lease or Lease("jobs", 0), FakeMessage(value, offset, headers=headers))
 
 
 class RecordingEnd(threading.Event):

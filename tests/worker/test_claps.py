@@ -1,4 +1,5 @@
 import io
+import time
 import wave
 
 import pytest
@@ -127,3 +128,37 @@ def test_a_malformed_message_is_handed_to_the_dead_letters(value, reason):
     assert perform.handle(ticket(value)) == MALFORMED
     assert reporter.calls == [("malformed", (reason,), {})]
     assert _value(metrics, "clapstream_worker_jobs_dead_lettered_total", reason="malformed") == 1
+
+
+def test_latency_is_split_into_queue_wait_and_work():
+    perform, _, metrics = performer(clap_work_ms=20)
+    submitted = time.time() - 3.0
+    assert perform.handle(ticket(job(claps=3, submitted_at=submitted).encode())) == "done"
+
+    wait = _value(metrics, "clapstream_worker_job_queue_wait_seconds_sum")
+    assert 3.0 <= wait < 10.0
+    assert _value(metrics, "clapstream_worker_job_queue_wait_seconds_count") == 1
+    work = _value(metrics, "clapstream_worker_job_work_seconds_sum")
+    assert 0.06 <= work < 3.0, "three claps of 20 ms, not the time spent queued"
+    assert _value(metrics, "clapstream_worker_job_work_seconds_bucket", le="0.05") == 0
+    assert _value(metrics, "clapstream_worker_job_work_seconds_bucket", le="+Inf") == 1
+
+
+def test_a_job_continues_its_trace_with_a_span_per_clap_attempt(spans):
+    perform, _, _ = performer(max_attempts=3, retry_backoff_ms=0)
+    header = [("traceparent", b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")]
+    value = job(claps=3, fail_at_clap=2).encode()
+    assert perform.handle(ticket(value, headers=header)) == "failed"
+    finished = spans.get_finished_spans()
+    assert {f"{s.context.trace_id:032x}" for s in finished} == {"4bf92f3577b34da6a3ce929d0e0e4736"}
+    (root,) = [s for s in finished if s.name == "clap job"]
+    assert f"{root.parent.span_id:016x}" == "00f067aa0ba902b7"
+    attempts = [s for s in finished if s.parent.span_id == root.context.span_id]
+    assert [(s.attributes["clap"], s.attributes["attempt"]) for s in attempts] == [
+        (1, 1),
+        (2, 1),
+        (2, 2),
+        (2, 3),
+    ]
+    assert [s.status.is_ok for s in attempts] == [True, False, False, False]
+    assert root.attributes["outcome"] == "failed"

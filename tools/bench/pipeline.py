@@ -45,9 +45,10 @@ class Pipeline:
         partitions: int = 12,
         work_ms: int = 0,
         recorders: int = 1,
+        env: dict[str, str] | None = None,
     ):
         self.kafka = private_kafka(base, partitions, prefix="bench")
-        self.env = {**process_env(self.kafka), "CLAP_WORK_MS": str(work_ms)}
+        self.env = {**process_env(self.kafka), "CLAP_WORK_MS": str(work_ms), **(env or {})}
         self.group = ProcessGroup(io.StringIO())
         self.workers = workers
         self.recorders = recorders

@@ -89,7 +89,8 @@ class LocalBroker:
                 "format",
                 "-c",
                 str(props),
-                # One argument: a URL-safe base64 id may begin with "-" (1 in 64).
+                # One argument: a random id may start with "-", which the tool's
+                # parser would take for an option (one start in 64 failed so).
                 f"--cluster-id={cluster_id}",
                 "-g",
             ),

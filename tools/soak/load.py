@@ -17,9 +17,10 @@ from collections import Counter
 
 from confluent_kafka import Producer
 from django.contrib.auth.models import User
-from rest_framework.authtoken.models import Token
 
 from streams.config import KafkaConfig
+from webapp.accounts.models import ApiToken
+from webapp.accounts.tokens import new_token
 
 CLAP_COUNTS = (1, 1, 2, 3, 5, 8, 13)
 
@@ -29,9 +30,12 @@ def create_owners(count: int, using: str) -> list[str]:
     users = User.objects.using(using).bulk_create(
         [User(username=f"soak-{n}", password="!") for n in range(count)]  # noqa: S106 - unusable
     )
-    tokens = [Token(key=Token.generate_key(), user=user) for user in users]
-    Token.objects.using(using).bulk_create(tokens)
-    return [t.key for t in tokens]
+    tokens = [new_token() for _ in users]
+    ApiToken.objects.using(using).bulk_create(
+        ApiToken(user=user, name="soak", **fields)
+        for user, (_, fields) in zip(users, tokens, strict=True)
+    )
+    return [token for token, _ in tokens]
 
 
 class Submitter:

@@ -61,20 +61,31 @@ class ClapJobAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry the selected failed jobs", permissions=["change"])
     def retry(self, request, queryset):
-        self._apply(request, queryset, services.clap_retry, "retried")
+        self._apply(
+            request, queryset, services.clap_retry, "retried", lambda new: f"Retried as {new.id}."
+        )
 
     @admin.action(description="Cancel the selected jobs", permissions=["change"])
     def cancel(self, request, queryset):
-        self._apply(request, queryset, services.clap_cancel, "asked to cancel")
+        self._apply(
+            request,
+            queryset,
+            services.clap_cancel,
+            "asked to cancel",
+            lambda _: "Asked the workers to cancel it.",
+        )
 
-    def _apply(self, request, queryset, service, done: str) -> None:
+    def _apply(self, request, queryset, service, done: str, logged) -> None:
+        """Run the service on each job; each success goes to the job's admin history
+        (who did what, when)."""
         succeeded, refused = 0, []
         for job in queryset:
             try:
-                service(job=job)
+                result = service(job=job)
             except (services.JobStateConflict, PublishError) as exc:
                 refused.append(f"{job.id}: {exc}")
             else:
+                self.log_change(request, job, logged(result))
                 succeeded += 1
         if succeeded:
             self.message_user(request, f"{succeeded} job(s) {done}.", messages.SUCCESS)

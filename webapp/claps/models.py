@@ -21,7 +21,7 @@ class ClapJob(models.Model):
     acknowledged the job message, and the sweeper publishes such rows again."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    # "user:<pk>" or "anon:<random>" (kept in the session, so it survives login's new key).
+    # "user:<pk>" or "anon:<random>" (kept in the session; at login its jobs become the user's).
     owner = models.CharField(max_length=80, db_index=True)
     claps = models.PositiveSmallIntegerField(default=1)
     note = models.CharField(max_length=messages.MAX_NOTE, blank=True)
@@ -36,6 +36,11 @@ class ClapJob(models.Model):
     worker = models.CharField(max_length=120, blank=True)
     error = models.TextField(blank=True)
     last_seq = models.BigIntegerField(default=0, help_text="Newest event applied.")
+    traceparent = models.CharField(
+        max_length=55,
+        blank=True,
+        help_text="W3C trace context of the request that submitted it: the job's trace.",
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     published_at = models.DateTimeField(null=True, blank=True)
     cancel_requested_at = models.DateTimeField(null=True, blank=True)

@@ -5,11 +5,15 @@ import secrets
 SESSION_KEY = "clap_owner"
 
 
+def user_owner(user) -> str:
+    return f"user:{user.pk}"
+
+
 def owner_of(request) -> str:
     """The caller's owner key, creating an anonymous identity in the session if needed."""
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        return f"user:{user.pk}"
+        return user_owner(user)
     session = request.session
     if SESSION_KEY not in session:
         session[SESSION_KEY] = secrets.token_urlsafe(24)
@@ -19,6 +23,6 @@ def owner_of(request) -> str:
 def known_owner_of(scope_or_request_session, user) -> str | None:
     """The owner key without creating one (for sockets: no identity, no jobs)."""
     if user is not None and user.is_authenticated:
-        return f"user:{user.pk}"
+        return user_owner(user)
     anon = scope_or_request_session.get(SESSION_KEY)
     return f"anon:{anon}" if anon else None

@@ -16,7 +16,7 @@ from confluent_kafka import KafkaError, KafkaException, Producer
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections
 
-from streams import messages
+from streams import logs, messages, tracing
 from webapp.claps.models import ClapJob
 
 log = logging.getLogger(__name__)
@@ -41,18 +41,34 @@ class Publisher:
             self.producer.poll(0.2)
 
     def publish_job(self, job: ClapJob) -> None:
-        """Queue the job's message; its delivery report marks the row published."""
+        """Queue the job's message, in its trace; its delivery report marks the row
+        published."""
+        topic = self.kafka.topics.jobs
         self._count_in_flight(+1)  # before produce: the report may come back at once
-        try:
-            self.producer.produce(
-                self.kafka.topics.jobs,
-                key=str(job.id),
-                value=job.to_message().encode(),
-                on_delivery=self._job_delivered,
-            )
-        except (BufferError, KafkaException) as exc:
-            self._count_in_flight(-1)
-            log.warning("job %s stays in the outbox: %s", job.id, exc)
+        with (
+            logs.job_context(job_id=str(job.id), topic=topic),
+            tracing.span(
+                "publish",
+                tracing.TraceContext.parse(job.traceparent),
+                kind="producer",
+                **{"messaging.system": "kafka", "messaging.destination.name": topic},
+            ) as span,
+        ):
+            try:
+                self.producer.produce(
+                    topic,
+                    key=str(job.id),
+                    value=job.to_message().encode(),
+                    headers=tracing.headers(span.context),
+                    # Delivery reports carry no headers: the trace rides along here.
+                    on_delivery=lambda err, msg, trace=span.context: self._job_delivered(
+                        err, msg, trace
+                    ),
+                )
+            except (BufferError, KafkaException) as exc:
+                self._count_in_flight(-1)
+                span.fail(str(exc))
+                log.warning("job %s stays in the outbox: %s", job.id, exc)
 
     def jobs_in_flight(self) -> int:
         """Jobs handed to Kafka whose delivery report has not come back yet."""
@@ -62,9 +78,12 @@ class Publisher:
         with self._lock:
             self._jobs_in_flight += change
 
-    def _job_delivered(self, err: KafkaError | None, msg) -> None:
+    def _job_delivered(self, err: KafkaError | None, msg, trace: tracing.TraceContext) -> None:
         self._count_in_flight(-1)
-        job_id = msg.key().decode()
+        with tracing.about_message(msg), tracing.as_current(trace):
+            self._mark_published(err, msg, msg.key().decode())
+
+    def _mark_published(self, err: KafkaError | None, msg, job_id: str) -> None:
         if err is not None:
             log.warning("job %s not published (%s); the sweeper will retry", job_id, err)
             return
@@ -75,6 +94,7 @@ class Publisher:
             ClapJob.objects.filter(id=job_id, published_at__isnull=True).update(
                 published_at=datetime.now(UTC), partition=msg.partition(), offset=msg.offset()
             )
+            log.debug("job %s published", job_id)
         except DatabaseError as exc:
             # Raising here would end the delivery thread for good (poll() re-raises).
             # The row stays unpublished; the sweeper publishes it again, harmlessly.

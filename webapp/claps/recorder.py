@@ -17,18 +17,20 @@ directly and the command only adds the loop and signal handling.
 import logging
 import socket
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 from confluent_kafka import Consumer, TopicPartition
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections
 
-from streams import messages
+from streams import messages, tracing
 from streams.consume import poll_batch
 from webapp.claps import admission
 from webapp.claps.job_state import record
 from webapp.claps.models import ClapJob
 from webapp.claps.publisher import Publisher
+from webapp.claps.recorder_metrics import RecorderMetrics
 from webapp.claps.services import forget_idempotency_keys
 
 log = logging.getLogger(__name__)
@@ -36,8 +38,16 @@ SWEEPER_PARTITION = 0
 
 
 class Recorder:
-    def __init__(self, kafka=None, *, batch_size: int = 500, publisher: Publisher | None = None):
+    def __init__(
+        self,
+        kafka=None,
+        *,
+        batch_size: int = 500,
+        publisher: Publisher | None = None,
+        metrics: RecorderMetrics | None = None,
+    ):
         self.kafka = kafka or settings.KAFKA
+        self.metrics = metrics or RecorderMetrics()
         self.batch_size = batch_size
         self.consumer = Consumer(
             self.kafka.consumer(
@@ -76,12 +86,15 @@ class Recorder:
         batch = poll_batch(self.consumer, timeout, self.batch_size, log)
         if not batch:
             return False
-        events, last = [], {}
+        events, last, sources = [], {}, {}
         for msg in batch:
             last[(msg.topic(), msg.partition())] = msg
             try:
-                events.append(messages.JobEvent.decode(msg.value()))
+                event = messages.JobEvent.decode(msg.value())
+                events.append(event)
+                sources[event.job] = msg
             except messages.MalformedMessage as exc:
+                self.metrics.malformed.inc()
                 log.warning(
                     "skipping malformed event at %s/%s@%s: %s",
                     msg.topic(),
@@ -89,15 +102,45 @@ class Recorder:
                     msg.offset(),
                     exc,
                 )
+        started = time.time()
         try:
             record(events)
         except DatabaseError as exc:
+            self.metrics.database_failures.inc()
             self._rewind(batch, exc)
             return False
+        self._count(events)
+        self._trace(events, sources, started, time.time())
         self.db_failures = 0
         for msg in last.values():
             self.consumer.store_offsets(msg)
         return True
+
+    def _count(self, events: list[messages.JobEvent]) -> None:
+        written = messages.now()
+        for event in events:
+            self.metrics.events.labels(event.type).inc()
+            self.metrics.delay.observe(max(0.0, written - event.at))
+
+    def _trace(self, events: list[messages.JobEvent], sources: dict, started: float, ended: float):
+        """The write in each job's trace (a span per job: one transaction served many
+        traces), and a debug line per job that names its trace."""
+        debug = log.isEnabledFor(logging.DEBUG)
+        if not (debug or tracing.exporting()):
+            return
+        for job, count in Counter(e.job for e in events).items():
+            msg = sources[job]
+            context = tracing.record_span(
+                "record events",
+                tracing.from_headers(msg.headers()),
+                started,
+                ended,
+                kind="consumer",
+                **{"clapstream.job_id": job, "clapstream.events": count},
+            )
+            if debug:
+                with tracing.about_message(msg), tracing.as_current(context):
+                    log.debug("recorded %d event(s) of job %s", count, job)
 
     def _rewind(self, batch, exc: Exception) -> None:
         """The database is away: read the same events again once it is back."""
@@ -129,6 +172,7 @@ class Recorder:
             return 0
         for job in stale:
             self.publisher.publish_job(job)
+        self.metrics.republished.inc(len(stale))
         if stale:
             log.info("republished %d job(s) from the outbox", len(stale))
         return len(stale)

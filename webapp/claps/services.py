@@ -1,12 +1,21 @@
 """Writes of the web site. Job *state* is written only by the recorder; the site
 creates jobs (the outbox) and asks for cancellation."""
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from prometheus_client import Counter
 
+from streams import logs, tracing
 from webapp.claps.models import ClapJob, IdempotencyKey, Status
+from webapp.claps.owners import SESSION_KEY, user_owner
 from webapp.claps.publisher import publisher
+
+log = logging.getLogger(__name__)
+JOBS_SUBMITTED = Counter(
+    "clapstream_jobs_submitted", "Jobs this web process accepted (into the outbox)."
+)
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 
@@ -22,10 +31,21 @@ class IdempotencyConflict(Exception):
 def clap_submit(
     *, owner: str, claps: int, note: str = "", fail_at_clap: int | None = None
 ) -> ClapJob:
+    # The job's trace is the submitting request's (or a new one outside a request).
+    trace = tracing.current() or tracing.TraceContext.root()
     with transaction.atomic():
-        job = ClapJob.objects.create(owner=owner, claps=claps, note=note, fail_at_clap=fail_at_clap)
+        job = ClapJob.objects.create(
+            owner=owner,
+            claps=claps,
+            note=note,
+            fail_at_clap=fail_at_clap,
+            traceparent=trace.traceparent,
+        )
         # After commit, never inside: a rolled-back job must not reach the workers.
         transaction.on_commit(lambda: publisher().publish_job(job))
+    JOBS_SUBMITTED.inc()
+    with logs.job_context(job_id=str(job.id)), tracing.as_current(trace):
+        log.debug("job %s accepted: %d claps", job.id, claps)
     return job
 
 
@@ -87,3 +107,16 @@ def clap_retry(*, job: ClapJob) -> ClapJob:
     if job.status != Status.FAILED:
         raise JobStateConflict(f"only failed jobs can be retried; this one is {job.status}")
     return clap_submit(owner=job.owner, claps=job.claps, note=job.note)
+
+
+def jobs_adopt(*, session, user) -> int:
+    """The jobs of an anonymous session become the user's (at login or sign-up), all
+    in one transaction; returns how many. Their sockets and pages follow, since both
+    check the owner as the signed-in user from then on."""
+    anon = session.get(SESSION_KEY)
+    if not anon:
+        return 0
+    with transaction.atomic():
+        moved = ClapJob.objects.filter(owner=f"anon:{anon}").update(owner=user_owner(user))
+    del session[SESSION_KEY]
+    return moved

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
+from streams import logs
 from streams.heartbeat import Heartbeat
 
 
@@ -36,6 +37,7 @@ class LoopCommand(BaseCommand):
         """Release what open() connected."""
 
     def handle(self, *args, **options):
+        logs.set_process(self.name)  # in every log line of the process
         stopping = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stopping.set())

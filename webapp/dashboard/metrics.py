@@ -1,17 +1,19 @@
-"""/metrics in Prometheus text format, from the latest samples and the job rows.
+"""/metrics in Prometheus text format: the streams' state and this web process's own.
 
-Everything is read at scrape time by one collector, so any number of web replicas
-report the same figures and no process has to keep counters. When METRICS_TOKEN is
-set, a scrape must send it as a bearer token.
+The streams' figures (lag, lag health, KEDA's replica count, jobs) are read at scrape
+time from the latest samples and the job rows, so every web replica reports the
+same ones and no process has to keep them. Beside them, in the same default
+registry, are what only this process knows: its requests by route and the jobs it
+accepted. When METRICS_TOKEN is set, a scrape must send it as a bearer token.
 """
 
 import hmac
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Min, Q, Sum
 from django.http import HttpResponse
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -19,14 +21,14 @@ from prometheus_client.core import (
 )
 from prometheus_client.utils import floatToGoString
 
+from streams.health import Status as Health
 from webapp.claps.models import ClapJob, Status
-from webapp.dashboard.models import GroupSample, PartitionSample
-from webapp.dashboard.watched import reset_policy, sampled_pairs
+from webapp.dashboard import overview
 
 DURATION_BUCKETS = (0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800)
 
 
-def _offset_metrics(kafka):
+def _group_metrics(kafka):
     lag = GaugeMetricFamily(
         "clapstream_consumergroup_lag",
         "Messages the group has yet to consume on the partition: log end minus committed "
@@ -34,7 +36,7 @@ def _offset_metrics(kafka):
         labels=["group", "topic", "partition"],
     )
     total = GaugeMetricFamily(
-        "clapstream_consumergroup_lag_total",
+        "clapstream_consumergroup_total_lag",
         "Sum of clapstream_consumergroup_lag over the group's partitions.",
         labels=["group"],
     )
@@ -56,23 +58,55 @@ def _offset_metrics(kafka):
         "When these figures were sampled (Unix time); old means the sampler is not running.",
         labels=["group"],
     )
-    for group, topic in sampled_pairs(kafka):
-        latest = GroupSample.objects.filter(group=group, topic=topic).order_by("-at").first()
-        if latest is None:
+    health = GaugeMetricFamily(
+        "clapstream_consumergroup_health",
+        "Lag health of the group by Burrow's rules over the last samples (its worst "
+        "partition): 1 for the current status, 0 for the others.",
+        labels=["group", "status"],
+    )
+    groups = overview.overviews(kafka)
+    for group in groups:
+        if group.sampled_at is None:
             continue
-        policy = reset_policy(kafka, group)
-        rows = PartitionSample.objects.filter(group=group, topic=topic, at=latest.at)
-        for row in rows.order_by("partition"):
-            labels = [group, topic, str(row.partition)]
-            lag.add_metric(labels, row.offsets.unread(policy))
-            produced.add_metric([topic, str(row.partition)], row.log_end)
-            if row.committed is not None:
-                committed.add_metric(labels, row.committed)
-        total.add_metric([group], latest.lag)
-        if latest.members is not None:
-            members.add_metric([group], latest.members)
-        sampled.add_metric([group], latest.at.timestamp())
-    return [lag, total, produced, committed, members, sampled]
+        name, topic = group.group, group.topic
+        for row in group.partitions:
+            partition = str(row.offsets.partition)
+            lag.add_metric([name, topic, partition], row.unread)
+            produced.add_metric([topic, partition], row.offsets.log_end)
+            if row.offsets.committed is not None:
+                committed.add_metric([name, topic, partition], row.offsets.committed)
+        total.add_metric([name], group.total_lag)
+        if group.members is not None:
+            members.add_metric([name], group.members)
+        sampled.add_metric([name], group.sampled_at.timestamp())
+        for status in Health:
+            health.add_metric([name, status.name], float(group.health.status == status))
+    workers = overview.workers_overview(kafka, groups)
+    return [lag, total, produced, committed, members, sampled, health, *_keda_metrics(workers)]
+
+
+def _keda_metrics(workers: overview.GroupOverview):
+    scaling = settings.KEDA
+    labels = [workers.group]
+    desired = GaugeMetricFamily(
+        "clapstream_keda_desired_replicas",
+        "Workers KEDA's Kafka scaler asks for on the latest sample (its formula, the "
+        "ScaledObject's numbers).",
+        labels=["group"],
+    )
+    bounds = [
+        GaugeMetricFamily(
+            f"clapstream_keda_{end}_replicas",
+            f"The ScaledObject's {end}ReplicaCount.",
+            labels=["group"],
+        )
+        for end in ("min", "max")
+    ]
+    bounds[0].add_metric(labels, scaling.min_replicas)
+    bounds[1].add_metric(labels, scaling.max_replicas)
+    if workers.sampled_at is not None:
+        desired.add_metric(labels, overview.autoscaling(settings.KAFKA, scaling, workers).desired)
+    return [desired, *bounds]
 
 
 def _job_metrics():
@@ -103,17 +137,47 @@ def _job_metrics():
         ],
         sum_value=(figures["seconds"] or timedelta()).total_seconds(),
     )
-    return [jobs, claps, duration]
+    return [jobs, claps, duration, *_oldest_metrics()]
+
+
+def _oldest_metrics():
+    oldest = ClapJob.objects.aggregate(
+        running=Min("started_at", filter=Q(status=Status.RUNNING)),
+        unpublished=Min("created_at", filter=Q(published_at__isnull=True)),
+        unpublished_count=Count("id", filter=Q(published_at__isnull=True)),
+    )
+    running = GaugeMetricFamily(
+        "clapstream_clap_job_oldest_running_start_timestamp_seconds",
+        "When the longest-running job started (Unix time); absent while none runs.",
+    )
+    if oldest["running"] is not None:
+        running.add_metric([], oldest["running"].timestamp())
+    outbox = GaugeMetricFamily(
+        "clapstream_outbox_oldest_unpublished_timestamp_seconds",
+        "When the oldest job Kafka has not acknowledged yet was accepted (Unix time); "
+        "absent while the outbox is empty.",
+    )
+    if oldest["unpublished"] is not None:
+        outbox.add_metric([], oldest["unpublished"].timestamp())
+    pending = GaugeMetricFamily(
+        "clapstream_outbox_unpublished_jobs",
+        "Accepted jobs Kafka has not acknowledged yet (the outbox).",
+        value=oldest["unpublished_count"],
+    )
+    return [running, outbox, pending]
 
 
 class StreamsCollector:
+    def describe(self):
+        # Without this, registering would collect once: a database query at import.
+        return []
+
     def collect(self):
-        yield from _offset_metrics(settings.KAFKA)
+        yield from _group_metrics(settings.KAFKA)
         yield from _job_metrics()
 
 
-registry = CollectorRegistry()
-registry.register(StreamsCollector())
+REGISTRY.register(StreamsCollector())
 
 
 def _authorized(request, token: str) -> bool:
@@ -130,4 +194,4 @@ def metrics(request):
             content_type="text/plain",
             headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
         )
-    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+    return HttpResponse(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)

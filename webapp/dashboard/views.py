@@ -8,6 +8,7 @@ from enum import Enum
 from confluent_kafka import KafkaException
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.models import ADDITION, LogEntry
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,6 +19,7 @@ from webapp.dashboard import deadletters, history, overview, services
 from webapp.dashboard.groups import GroupInfo, describe_groups
 from webapp.dashboard.models import DeadLetterAction
 from webapp.dashboard.watched import sampled_pairs
+from webapp.dashboard.workers import worker_activity
 
 log = logging.getLogger(__name__)
 LIVE_TIMEOUT = 2.0  # seconds: the only Kafka request of a refresh
@@ -75,8 +77,13 @@ def _live_context(request) -> dict:
         "decision": overview.autoscaling(kafka, settings.KEDA, workers),
         "worker_members": len(live_workers.members) if live_workers else workers.members,
         "jobs": overview.job_rates(now),
+        "workers": worker_activity(now, _member_ids(live_workers)),
         "charts": history.charts(kafka, range_key, now),
     }
+
+
+def _member_ids(info: GroupInfo | None) -> tuple[str, ...]:
+    return tuple(member.client_id for member in info.members) if info else ()
 
 
 @require_GET
@@ -109,13 +116,15 @@ def _as_json(value) -> dict:
 def data(request):
     """The dashboard's figures as JSON, for scripts and tests."""
     kafka = settings.KAFKA
+    now = timezone.now()
     groups = overview.overviews(kafka)
     workers = overview.workers_overview(kafka, groups)
     return JsonResponse(
         {
             "groups": [{**_as_json(g), "total_lag": g.total_lag} for g in groups],
             "autoscaling": _as_json(overview.autoscaling(kafka, settings.KEDA, workers)),
-            "jobs": _as_json(overview.job_rates(timezone.now())),
+            "jobs": _as_json(overview.job_rates(now)),
+            "workers": [_as_json(w) for w in worker_activity(now)],
         }
     )
 
@@ -153,7 +162,7 @@ def _handle_dead_letter(request) -> None:
         messages.error(request, "Unknown dead letter or action.")
         return
     try:
-        services.dead_letter_handle(
+        handled = services.dead_letter_handle(
             user=request.user, partition=partition, offset=offset, action=action
         )
     except (services.AlreadyHandled, services.NoSuchLetter, deadletters.RequeueError) as exc:
@@ -163,3 +172,12 @@ def _handle_dead_letter(request) -> None:
     else:
         done = "requeued" if action == DeadLetterAction.Action.REQUEUE else "discarded"
         messages.success(request, f"Dead letter {partition}@{offset} {done}.")
+        # Beside the action row itself, in the admin's history like the job actions.
+        resubmitted = f" as job {handled.resubmitted_as}" if handled.resubmitted_as else ""
+        LogEntry.objects.log_actions(
+            request.user.pk,
+            [handled],
+            ADDITION,
+            change_message=f"{done.capitalize()} the letter of job {handled.key}{resubmitted}.",
+            single_object=True,
+        )

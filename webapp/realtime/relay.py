@@ -18,7 +18,7 @@ from channels.layers import get_channel_layer
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
 from django.conf import settings
 
-from streams import messages
+from streams import messages, tracing
 from streams.config import KafkaConfig
 from streams.consume import poll_batch
 from webapp.realtime.coalescer import Coalescer
@@ -155,7 +155,8 @@ class Relay:
                 event = messages.JobEvent.decode(msg.value(), with_result=False)
             except messages.MalformedMessage as exc:
                 # The recorder logs these as warnings already; one voice is enough.
-                log.debug("relay skips a malformed event at offset %s: %s", msg.offset(), exc)
+                with tracing.about_message(msg):
+                    log.debug("relay skips a malformed event: %s", exc)
                 continue
             out.extend(self.coalescer.offer(event, now))
         out.extend(self.coalescer.due(now))

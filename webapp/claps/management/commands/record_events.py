@@ -1,7 +1,9 @@
 from pathlib import Path
 
 from django.conf import settings
+from prometheus_client import start_http_server
 
+from streams import tracing
 from webapp.claps.recorder import Recorder
 from webapp.core.loops import LoopCommand
 
@@ -14,7 +16,12 @@ class Command(LoopCommand):
         return Path(settings.RECORDER_HEARTBEAT_FILE)
 
     def open(self) -> None:
+        tracing.enable_from_env(self.name)
         self.recorder = Recorder()
+        if settings.RECORDER_METRICS_PORT:
+            start_http_server(
+                settings.RECORDER_METRICS_PORT, registry=self.recorder.metrics.registry
+            )
 
     def step(self) -> bool:
         self.recorder.record_step()

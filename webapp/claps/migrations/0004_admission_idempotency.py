@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('claps', '0002_finished_index'),
+        ('claps', '0003_traceparent'),
     ]
 
     operations = [

@@ -1,0 +1,41 @@
+"""A user deletes their account and everything it owns."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.contrib.auth.models import User
+
+from tests.accounts.conftest import PASSWORD, logged_in, submit
+from webapp.accounts.tokens import token_create
+from webapp.claps.models import Applause, ClapJob, Transition
+
+pytestmark = pytest.mark.django_db
+
+
+def test_deleting_an_account_removes_its_jobs_and_tokens(carol):
+    client = logged_in(carol)
+    jobs = [submit(client) for _ in range(3)]
+    Transition.objects.create(job_id=jobs[0], status="done", seq=1, at=datetime.now(UTC))
+    Applause.objects.create(job_id=jobs[0], wav=b"RIFF")
+    token_create(user=carol, name="ci")
+    other = ClapJob.objects.create(owner="anon:someone", claps=1)
+
+    refused = client.post("/accounts/delete/", {"password": "wrong"})
+    assert refused.status_code == 400
+    assert "That is not your password" in refused.content.decode()
+    assert User.objects.filter(pk=carol.pk).exists()
+
+    response = client.post("/accounts/delete/", {"password": PASSWORD}, follow=True)
+    assert "Your account is deleted, with 3 job(s) and 1 token(s)" in response.content.decode()
+    assert not response.context["user"].is_authenticated
+    assert not User.objects.filter(pk=carol.pk).exists()
+    assert list(ClapJob.objects.values_list("id", flat=True)) == [other.id]
+    assert not Transition.objects.exists() and not Applause.objects.exists()
+
+
+def test_staff_accounts_are_not_deleted_from_the_site(carol):
+    carol.is_staff = True
+    carol.save()
+    response = logged_in(carol).post("/accounts/delete/", {"password": PASSWORD}, follow=True)
+    assert "removed by another administrator" in response.content.decode()
+    assert User.objects.filter(pk=carol.pk).exists()

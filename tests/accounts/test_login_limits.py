@@ -1,0 +1,65 @@
+"""Login attempts are limited per account and per client address (429, Retry-After)."""
+
+import pytest
+from django.test import Client
+
+from tests.accounts.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def attempt(username, password="wrong", address="10.0.0.1", **headers):
+    return Client(REMOTE_ADDR=address, **headers).post(
+        "/accounts/login/", {"username": username, "password": password}
+    )
+
+
+def test_an_account_is_limited_whatever_the_address(carol, settings):
+    settings.LOGIN_RATE_PER_ACCOUNT = "3/min"
+    for n in range(3):
+        assert attempt("carol", address=f"10.0.0.{n}").status_code == 200
+    refused = attempt("Carol", password=PASSWORD, address="10.0.0.9")
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 60
+    assert "Too many attempts" in refused.content.decode()
+    assert "_auth_user_id" not in refused.wsgi_request.session
+    # Another account from the same addresses is not affected.
+    assert attempt("dave", address="10.0.0.1").status_code == 200
+
+
+def test_an_address_is_limited_whatever_the_account(carol, settings):
+    settings.LOGIN_RATE_PER_ADDRESS = "3/min"
+    for name in ("a", "b", "c"):
+        assert attempt(name).status_code == 200
+    assert attempt("carol", password=PASSWORD).status_code == 429
+    assert attempt("carol", password=PASSWORD, address="10.0.0.2").status_code == 302
+
+
+def test_forwarded_for_is_ignored_unless_a_proxy_is_trusted(carol, settings):
+    settings.LOGIN_RATE_PER_ADDRESS = "2/min"
+    for n in range(2):
+        attempt(f"u{n}", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}")
+    assert attempt("u9", HTTP_X_FORWARDED_FOR="192.0.2.9").status_code == 429
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    for n in range(2):
+        attempt(f"v{n}", address="10.0.0.5", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}, 198.51.100.1")
+    # Behind one trusted proxy, the client is the last address it appended.
+    assert attempt("v9", address="10.0.0.5", HTTP_X_FORWARDED_FOR="198.51.100.9").status_code == 200
+    assert attempt("v9", address="10.0.0.5", HTTP_X_FORWARDED_FOR="198.51.100.1").status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("url", "data"),
+    [
+        ("/accounts/signup/", {"username": "x", "email": "x@example.com"}),
+        ("/accounts/password-reset/", {"email": "x@example.com"}),
+    ],
+)
+def test_sign_up_and_reset_are_limited_per_address(url, data, settings):
+    settings.LOGIN_RATE_PER_ADDRESS = "2/min"
+    client = Client(REMOTE_ADDR="10.0.0.7")
+    for _ in range(2):
+        assert client.post(url, data).status_code in (200, 302)
+    refused = client.post(url, data)
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0

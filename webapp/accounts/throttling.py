@@ -1,0 +1,44 @@
+"""Limits on login, sign-up and password-reset attempts, with DRF's throttles: the
+same rate format and cache-kept history as the submission limit. The cache is the
+database (settings.CACHES), so every web process counts against the same limits."""
+
+import hashlib
+import math
+
+from django.conf import settings
+from rest_framework.throttling import SimpleRateThrottle
+
+
+class AccountThrottle(SimpleRateThrottle):
+    """Login attempts per account name, whichever address they come from."""
+
+    scope = "login-account"
+
+    def get_rate(self):
+        return settings.LOGIN_RATE_PER_ACCOUNT
+
+    def get_cache_key(self, request, view):
+        username = request.POST.get("username", "").strip().casefold()
+        if not username:
+            return None
+        ident = hashlib.sha256(username.encode()).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class AddressThrottle(SimpleRateThrottle):
+    """Attempts per client address: REMOTE_ADDR, or X-Forwarded-For when NUM_PROXIES
+    says how many trusted proxies append to it."""
+
+    scope = "accounts-address"
+
+    def get_rate(self):
+        return settings.LOGIN_RATE_PER_ADDRESS
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+def refusal(request, throttles) -> int | None:
+    """Seconds to wait if any throttle refuses this request, else None."""
+    waits = [t.wait() or 1 for t in throttles if not t.allow_request(request, None)]
+    return math.ceil(max(waits)) if waits else None

@@ -1,0 +1,126 @@
+"""Sign-up, login, password reset and the account page (API tokens, deletion).
+
+Django's auth views do the work; these add the attempt limits, the site's templates
+and what an account owns (tokens, jobs)."""
+
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.views.decorators.http import require_POST
+from django.views.generic import CreateView
+
+from webapp.accounts import services, tokens
+from webapp.accounts.forms import (
+    DeleteAccountForm,
+    LoginForm,
+    NewPasswordForm,
+    ResetForm,
+    SignUpForm,
+    TokenForm,
+)
+from webapp.accounts.throttling import AccountThrottle, AddressThrottle, refusal
+
+NEW_TOKEN = "accounts_new_token"  # noqa: S105 - a session key; its value is shown once
+
+
+class Throttled:
+    """Refuses a POST beyond the limits with 429 and Retry-After, before the form is
+    even read, and renders the page with the reason."""
+
+    throttles = (AddressThrottle,)
+
+    def post(self, request, *args, **kwargs):
+        wait = refusal(request, [throttle() for throttle in self.throttles])
+        if wait is None:
+            return super().post(request, *args, **kwargs)
+        self.object = None  # what CreateView's context expects
+        unbound = {k: v for k, v in self.get_form_kwargs().items() if k not in ("data", "files")}
+        context = self.get_context_data(
+            form=self.get_form_class()(**unbound),
+            refusal=f"Too many attempts: try again in {wait} s.",
+        )
+        response = self.render_to_response(context, status=429)
+        response["Retry-After"] = str(wait)
+        return response
+
+
+class LoginView(Throttled, auth.LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+    form_class = LoginForm
+    throttles = (AccountThrottle, AddressThrottle)
+
+
+class SignUpView(Throttled, CreateView):
+    form_class = SignUpForm
+    template_name = "accounts/signup.html"
+
+    def form_valid(self, form):
+        user = form.save()
+        login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(self.request, f"Welcome, {user.username}! Your claps are kept with you.")
+        return redirect("home")
+
+
+class PasswordResetView(Throttled, auth.PasswordResetView):
+    template_name = "accounts/password_reset_form.html"
+    email_template_name = "accounts/password_reset_email.txt"
+    subject_template_name = "accounts/password_reset_subject.txt"
+    success_url = reverse_lazy("password_reset_done")
+    form_class = ResetForm
+
+
+class PasswordResetConfirmView(auth.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("password_reset_complete")
+    form_class = NewPasswordForm
+
+
+@login_required
+def account(request):
+    """The account page: the user's API tokens, a form for a new one."""
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        row, token = tokens.token_create(user=request.user, name=form.cleaned_data["name"])
+        request.session[NEW_TOKEN] = {"id": row.id, "token": token}
+        return redirect("account")
+    context = {
+        "form": form,
+        "tokens": request.user.api_tokens.all(),
+        "new_token": request.session.pop(NEW_TOKEN, None),
+    }
+    return render(request, "accounts/account.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def token_revoke(request, pk):
+    if tokens.token_revoke(user=request.user, token_id=pk):
+        messages.success(request, "Token revoked: it no longer works.")
+    else:
+        messages.error(request, "No such token.")
+    return redirect("account")
+
+
+@login_required
+def account_delete(request):
+    if request.user.is_staff:
+        messages.error(request, "Staff accounts are removed by another administrator.")
+        return redirect("account")
+    form = DeleteAccountForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = request.user
+        logout(request)
+        removed = services.account_delete(user=user)
+        messages.success(
+            request,
+            f"Your account is deleted, with {removed['jobs']} job(s) and "
+            f"{removed['tokens']} token(s).",
+        )
+        return redirect("home")
+    return render(
+        request, "accounts/delete.html", {"form": form}, status=400 if form.errors else 200
+    )
