@@ -11,12 +11,14 @@ LOCK   := uv pip compile pyproject.toml --quiet --generate-hashes --python-versi
 .PHONY: run test lint format broker-start broker-stop clean spike bench soak lock image image-test \
 	cluster cluster-down cluster-status e2e spike-cluster
 
+# Locally every client is 127.0.0.1: the per-address limit would only get in the way.
 run: $(STAMP)
-	DEBUG=$${DEBUG:-true} exec $(PY) -m tools.run
+	DEBUG=$${DEBUG:-true} CLAP_ADDRESS_RATE=$${CLAP_ADDRESS_RATE:-} exec $(PY) -m tools.run
 
 # The spike profile against a fresh local stack with the lag autoscaler; chart in results/.
 spike: $(STAMP)
 	DEBUG=$${DEBUG:-true} CLAP_SUBMIT_RATE=$${CLAP_SUBMIT_RATE:-100000/min} \
+	CLAP_ADDRESS_RATE=$${CLAP_ADDRESS_RATE:-} \
 	CLAP_WORK_MS=$${CLAP_WORK_MS:-200} $(PY) -m tools.spike
 
 # 10,000 jobs through a fresh stack under a schedule of faults (docs/reliability.md);

@@ -188,12 +188,14 @@ class JobEvent:
         return _encode(payload)
 
     @classmethod
-    def decode(cls, raw: bytes | None) -> "JobEvent":
+    def decode(cls, raw: bytes | None, *, with_result: bool = True) -> "JobEvent":
+        """The event; with_result=False leaves `result` None, undecoded: the relay never
+        sends the audio, and every web process would decode each done event's WAV."""
         data = _load(raw)
         kind = _field(data, "type", str)
         if kind not in EVENT_TYPES:
             raise MalformedMessage(f"unknown event type {kind!r}")
-        result = _field(data, "result", str, optional=True)
+        result = _field(data, "result", str, optional=True) if with_result else None
         try:
             audio = base64.b64decode(result, validate=True) if result is not None else None
         except ValueError:

@@ -38,7 +38,13 @@ class ProcessGroup:
         self._lock = threading.Lock()
         self._width = 10
 
-    def start(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> Child:
+    def start(
+        self,
+        name: str,
+        argv: list[str],
+        env: dict[str, str] | None = None,
+        pass_fds: tuple[int, ...] = (),
+    ) -> Child:
         child = Child(name, argv, env or {})
         child.proc = subprocess.Popen(
             argv,
@@ -48,6 +54,7 @@ class ProcessGroup:
             stdin=subprocess.DEVNULL,
             start_new_session=True,
             preexec_fn=die_with_parent,
+            pass_fds=pass_fds,
         )
         self.children[name] = child
         self._width = max(self._width, len(name))

@@ -1,6 +1,6 @@
 """`make run`: the whole system on one machine, in one terminal.
 
-    python -m tools.run     (PORT, LOCAL_WORKERS, LOCAL_AUTOSCALE, LOCAL_KAFKA_PORT, ...)
+    python -m tools.run     (PORT, WEB_PROCESSES, LOCAL_WORKERS, LOCAL_AUTOSCALE, ...)
 
 Runs the broker (unless KAFKA_BOOTSTRAP_SERVERS is set), migrates, creates the topics,
 then the site and its processes until Ctrl-C or SIGTERM."""
@@ -14,20 +14,17 @@ from streams.envvars import env_bool, env_int
 from tools.broker import BrokerError
 from tools.broker.process import broker_unless_configured
 from tools.processes import ProcessGroup
+from tools.web import start_web, web_processes_wanted
 
 
 def system_processes(
-    port: int, workers: int, autoscale: bool = False
+    workers: int, autoscale: bool = False
 ) -> list[tuple[str, list[str], dict[str, str]]]:
-    """Every long-running process of the system: (name, argv, extra env). With
-    autoscale, the local autoscaler runs the workers instead of a fixed count."""
+    """Every long-running process of the system but the web's: (name, argv, extra
+    env). With autoscale, the local autoscaler runs the workers instead of a fixed
+    count. One recorder: a consumer group of one member."""
     py = sys.executable
     processes = [
-        (
-            "web",
-            [py, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "webapp.asgi:application"],
-            {},
-        ),
         ("recorder", [py, "manage.py", "record_events"], {}),
         ("sampler", [py, "manage.py", "sample_streams"], {}),
     ]
@@ -39,7 +36,7 @@ def system_processes(
     return processes
 
 
-def run(port: int, workers: int, autoscale: bool, stop: threading.Event) -> None:
+def run(port: int, web: int, workers: int, autoscale: bool, stop: threading.Event) -> None:
     group = ProcessGroup()
     try:
         for name, argv in (
@@ -49,7 +46,8 @@ def run(port: int, workers: int, autoscale: bool, stop: threading.Event) -> None
             child = group.start(name, [sys.executable, "manage.py", *argv])
             if child.proc.wait() != 0:
                 raise SystemExit(f"error: manage.py {' '.join(argv)} failed")
-        for name, argv, env in system_processes(port, workers, autoscale):
+        start_web(group, port, web)
+        for name, argv, env in system_processes(workers, autoscale):
             group.start(name, argv, env)
         print(f"Clapstream is up: http://127.0.0.1:{port}/  (Ctrl-C stops everything)", flush=True)
         stop.wait()
@@ -72,7 +70,7 @@ def main(argv: list[str] | None = None) -> None:
         signal.signal(sig, lambda *_: stop.set())
     try:
         with broker_unless_configured(lambda line: print(line, flush=True)):
-            run(port, workers, autoscale, stop)
+            run(port, web_processes_wanted(), workers, autoscale, stop)
     except BrokerError as exc:
         raise SystemExit(f"error: {exc}") from exc
 

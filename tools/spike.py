@@ -15,6 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from tools.bench.database import KINDS, bench_database
 from tools.loadgen.readiness import NotReady, wait_ready
 from tools.loadgen.results import new_folder
 from tools.loadgen.summary import drain_of
@@ -36,6 +37,12 @@ def arguments() -> argparse.ArgumentParser:
     parser.add_argument("--base-seconds", type=float, default=30.0)
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--fixed-workers", type=int, help="instead of the autoscaler")
+    parser.add_argument(
+        "--database",
+        choices=KINDS,
+        default="auto",
+        help="a throw-away PostgreSQL (auto: when installed) or SQLite, unless DATABASE_URL",
+    )
     parser.add_argument("--results", type=Path, default=Path("results"))
     return parser
 
@@ -54,12 +61,15 @@ def main(argv: list[str] | None = None) -> None:
         "LOCAL_KAFKA_DATA": str(scratch / "broker"),
         "KAFKA_BOOTSTRAP_SERVERS": "",  # always a fresh private broker
         "CLAP_WORK_MS": os.environ.get("CLAP_WORK_MS", "200"),
+        # Every simulated user is on the loopback address: no per-address limit.
+        "CLAP_ADDRESS_RATE": os.environ.get("CLAP_ADDRESS_RATE", ""),
         "LOCAL_AUTOSCALE": "false" if o["fixed_workers"] else "true",
         "LOCAL_WORKERS": str(o["fixed_workers"] or 0),
     }
     workers = f"{o['fixed_workers']} fixed workers" if o["fixed_workers"] else "autoscaler"
     print(f"stack ({workers}) at {url}, logs in {folder / 'stack.log'}")
-    with open(folder / "stack.log", "w") as log:
+    with open(folder / "stack.log", "w") as log, bench_database(o["database"]):
+        print(f"database: {os.environ['DATABASE_URL'].split(':', 1)[0]}")
         group = ProcessGroup(log)
         try:
             stack = group.start("stack", [sys.executable, "-m", "tools.run"], env)

@@ -5,6 +5,7 @@ default secret key or an empty ALLOWED_HOSTS (see `_refuse_unsafe_production`).
 """
 
 import contextlib
+import ipaddress
 from pathlib import Path
 
 import dj_database_url
@@ -144,6 +145,15 @@ DATABASES = {
         conn_max_age=0,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DATABASE_POOL", True
+):
+    # A pool per process instead of a new connection for every request and socket
+    # look-up (with SCRAM authentication each costs milliseconds of CPU); Django
+    # returns the connection to the pool where it would have closed it.
+    DATABASES["default"]["OPTIONS"] = {
+        "pool": {"min_size": 2, "max_size": env_int("DATABASE_POOL_SIZE", 10, minimum=1)}
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several local processes share the file: wait for locks instead of failing,
     # and use WAL so readers never block the recorder's writes.
@@ -206,7 +216,15 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 100_000},
     }
 }
-CLAP_SUBMIT_RATE = env_str("CLAP_SUBMIT_RATE", "120/min")  # per owner; DRF's "N/sec|min|hour"
+# Admission (webapp.claps.admission), "N/sec|min|hour|day" each, empty for no limit.
+CLAP_SUBMIT_RATE = env_str("CLAP_SUBMIT_RATE", "120/min")  # per owner
+CLAP_ADDRESS_RATE = env_str("CLAP_ADDRESS_RATE", "600/min")  # per client address
+CLAP_ADMISSION_RATE = env_str("CLAP_ADMISSION_RATE", "30000/min")  # the whole site
+# Peers whose X-Forwarded-For names the client (an ingress, a load balancer): CIDRs.
+try:
+    TRUSTED_PROXIES = [ipaddress.ip_network(n, strict=False) for n in env_list("TRUSTED_PROXIES")]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from None
 CLAP_API_MAX_BODY = env_int("CLAP_API_MAX_BODY", 4096, minimum=256)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Clapstream API",

@@ -89,3 +89,22 @@ def test_describe_and_empty_runs():
     assert "http 429: 1" in text
     assert "p99 1,000 ms" in text
     assert describe(summarise([])) == "nothing was sent"
+
+
+def test_over_sockets_only_live_finals_count_as_seen_and_timed():
+    from tools.loadgen.clients import _final
+
+    live, late = Request(10.0, 10.01, 202, job_id="a"), Request(10.0, 10.01, 202, job_id="b")
+    assert _final({"type": "done", "status": "done", "seq": 9}, live)
+    snapshot = {
+        "type": "snapshot",
+        "status": "done",
+        "seq": 9,
+        "finished_at": "2026-01-01T00:00:00Z",
+    }
+    assert _final(snapshot, late)
+    s = summarise([live, late])
+    assert (s["seen_live"], s["final_at_snapshot"], s["done"]) == (1, 1, 2)
+    assert late.done_at is None  # no latency from the worker's clock
+    assert s["end_to_end_latency"]["p99"] == pytest.approx(live.done_at - 10.0)
+    assert "1 final message(s) arrived live, 1 job(s) already final" in describe(s)

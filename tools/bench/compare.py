@@ -1,45 +1,37 @@
 """`make bench`: Clapstream against Celery 5 on Redis and the bare loop, measured in one run.
 
-One table: pipeline jobs/s (1 clap, 0 ms work) of Clapstream, Celery on Redis and a bare
-confluent-kafka loop; submissions/s of the API enqueueing to Kafka and to Celery under
-daphne; end-to-end p50/p99 at a steady rate. Needs redis-server."""
+Pipeline jobs/s (1 clap, 0 ms work) of Clapstream, Celery on Redis and bare
+confluent-kafka loops; submissions/s of a trivial view (the server stack's ceiling),
+the API enqueueing to Kafka and the same view enqueueing to Celery; end-to-end latency
+at a steady rate, over the WebSocket and in the database. Writes its tables into
+docs/benchmarks.md (--doc) with the date, commit, load average and command. Needs
+redis-server."""
 
 import dataclasses
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
 
 import redis
 from django.conf import settings
-from django.core.management import call_command
 from django.utils import timezone
 
 from streams.keda import EARLIEST, partition_lag
 from streams.lag import OffsetReader
 from tools.bench.pipeline import Pipeline, bare_loop, wait_until
 from tools.bench.redis_server import RedisMissing, redis_server
-from tools.bench.stats import table
+from tools.bench.report import Report, ms
 from tools.bench.workers_only import Workers, same_work_loop
 from tools.broker.process import broker_unless_configured
 from tools.loadgen.clients import SUBMIT_PATH
+from tools.web import web_processes_wanted
 from webapp.claps.models import ClapJob
+
+DOC = Path("docs/benchmarks.md")
 
 
 def say(line: str) -> None:
     print(line, flush=True)
-
-
-def _ms(latency: dict, key: str) -> str:
-    return f"{1000 * latency[key]:,.0f} ms"
-
-
-def _pct(fraction: float) -> str:
-    return f"{100 * fraction:.1f} %" if fraction < 0.1 else f"{100 * fraction:.0f} %"
-
-
-def _incomplete(summary: dict) -> str:
-    """What kept a latency run from finishing every job, in words ("" if nothing)."""
-    if summary["done"] == summary["sent"]:
-        return ""
-    errors = ", ".join(f"{k} {v}" for k, v in summary["errors"].items())
-    return f"{summary['done']} of {summary['sent']} done ({errors or 'not finished'})"
 
 
 def _drained(kafka) -> bool:
@@ -54,99 +46,101 @@ def _drained(kafka) -> bool:
 def add_arguments(parser) -> None:
     parser.add_argument("--jobs", type=int, default=10_000, help="per throughput run")
     parser.add_argument("--workers", default="1,2", help="comma-separated worker counts")
+    parser.add_argument(
+        "--recorders", type=int, help="recorder processes (default: 2 on PostgreSQL, else 1)"
+    )
     parser.add_argument("--posts", type=int, default=3000, help="per submission run")
     parser.add_argument("--rate", type=float, default=50.0, help="jobs/s for latency")
     parser.add_argument("--seconds", type=float, default=20.0, help="latency run length")
+    parser.add_argument("--peak", type=float, default=200.0, help="jobs/s, the spike's rate")
+    parser.add_argument("--peak-seconds", type=float, default=10.0)
+    parser.add_argument("--web-processes", type=int, default=web_processes_wanted())
+    parser.add_argument("--doc", type=Path, default=DOC, help="rewrites its marked section")
+    parser.add_argument("--no-doc", action="store_true", help="print only")
 
 
-def run(**o) -> None:
+def run(database: str, **o) -> None:
     counts = [int(n) for n in o["workers"].split(",")]
+    recorders = o["recorders"] or (2 if database == "PostgreSQL" else 1)
+    report = Report(command=_command(), database=database, began=datetime.now(UTC))
     began = timezone.now()
     try:
         with broker_unless_configured(say) as bootstrap, redis_server() as url:
-            call_command("migrate", verbosity=0)
             base = dataclasses.replace(settings.KAFKA, bootstrap_servers=bootstrap)
-            rows = measure(base, url, counts, o)
+            pipeline(report, base, url, counts, recorders, o)
+            web(report, base, url, o)
     except RedisMissing as exc:
         raise SystemExit(f"error: {exc}") from exc
     finally:
+        # The database held no jobs when the run began (tools.bench.database).
         ClapJob.objects.filter(created_at__gte=began).delete()
-    print(rows)
+    report.finish()
+    print(report.markdown())
+    if not o["no_doc"]:
+        report.write_into(o["doc"])
+        say(f"written into {o['doc']}")
 
 
-def measure(base, redis_url: str, counts: list[int], o: dict) -> str:
+def _command() -> str:
+    return " ".join(["python -m tools.bench", *sys.argv[1:]])
+
+
+def pipeline(report: Report, base, redis_url: str, counts: list[int], recorders: int, o):
     # Imported here: the Celery app configures Django for its workers on import.
     from tools.bench.celery_workers import CeleryWorkers
 
     jobs = o["jobs"]
-    bare = {counts[0]: bare_loop(base, jobs)}
-    say(f"bare loop, {jobs} messages: {bare[counts[0]]:,.0f}/s")
-    same = {counts[0]: same_work_loop(base, jobs)}
-    say(f"same work in a bare loop, {jobs} jobs: {same[counts[0]]:,.0f}/s")
+    bare = bare_loop(base, jobs)
+    say(f"bare loop, {jobs} messages: {bare:,.0f}/s")
+    same = same_work_loop(base, jobs)
+    say(f"same work in a bare loop, {jobs} jobs: {same:,.0f}/s")
     alone, pipe, celery = {}, {}, {}
     for n in counts:
         with Workers(base, n) as workers:
             alone[n] = workers.throughput(jobs)
         say(f"clapstream workers alone, {n}, {jobs} jobs: {alone[n]:,.0f}/s")
-        with Pipeline(base, n) as pipeline:
-            pipe[n] = pipeline.throughput(jobs)
-            pipeline.forget_jobs()
-        say(f"clapstream pipeline, {n} worker(s), {jobs} jobs: {pipe[n]:,.0f}/s")
+        with Pipeline(base, n, recorders=recorders) as line:
+            pipe[n] = line.throughput(jobs)
+        line.forget_jobs()  # once its processes have stopped writing
+        say(f"clapstream pipeline, {n} worker(s), {recorders} recorder(s): {pipe[n]:,.0f}/s")
         with CeleryWorkers(redis_url, n) as workers:
             celery[n] = workers.throughput(jobs)
         say(f"celery, {n} worker(s), {jobs} tasks: {celery[n]:,.0f}/s")
-    posts, latency = web(base, redis_url, o)
-
-    rate = f"@{o['rate']:g}/s"
-    headers = ["system", *[f"jobs/s, {n} worker(s)" for n in counts]]
-    headers += ["of bare loop", "of same-work loop", "POST/s", f"p50 {rate}", f"p99 {rate}"]
-
-    def share(rates, ceiling) -> str:
-        return " / ".join(_pct(rates[n] / ceiling[counts[0]]) for n in counts if n in rates)
-
-    def row(name, rates=None, posts=None, latency=None) -> list[str]:
-        rates = rates or {}
-        cells = [name, *[f"{rates[n]:,.0f}" if n in rates else "" for n in counts]]
-        cells += [share(rates, bare), share(rates, same), f"{posts:,.0f}" if posts else ""]
-        return cells + [_ms(latency, p) if latency else "" for p in ("p50", "p99")]
-
-    def ratio(name, ours, theirs, posts="") -> list[str]:
-        return [name, *[f"{ours[n] / theirs[n]:.1f} x" for n in counts], "", "", posts, "", ""]
-
-    return table(
-        headers,
-        [
-            row("bare confluent-kafka loop (no work, 1 tiny event)", bare),
-            row("the worker's work in a bare loop (3 events, WAV)", same),
-            row("Clapstream workers alone (done event in Kafka)", alone),
-            row("Clapstream pipeline (done in the database)", pipe, *posts[:1], latency["db"]),
-            row("Clapstream, `done` over the WebSocket", latency=latency["ws"]),
-            row("Celery 5 on Redis (result in Redis)", celery, *posts[1:], latency["celery"]),
-            ratio("Clapstream workers / Celery", alone, celery),
-            ratio("Clapstream pipeline / Celery", pipe, celery, f"{posts[0] / posts[1]:.1f} x"),
-        ],
-    )
+    report.pipeline(counts, recorders, bare, same, alone, pipe, celery)
 
 
-def web(base, redis_url: str, o: dict) -> tuple[list[float], dict[str, dict]]:
+def web(report: Report, base, redis_url: str, o: dict) -> None:
     """Submissions/s of each view, then end-to-end latency of each system."""
     from tools.bench.celery_workers import CeleryWorkers
     from tools.bench.site import BenchSite
-    from tools.bench.urls import CELERY_SUBMIT_PATH
+    from tools.bench.urls import CEILING_PATH, CELERY_SUBMIT_PATH
 
-    rate, seconds = o["rate"], o["seconds"]
-    with BenchSite(base, redis_url) as site:
-        posts = [site.submissions(path, o["posts"]) for path in (SUBMIT_PATH, CELERY_SUBMIT_PATH)]
-        say(f"submissions/s: {posts[0]:,.0f} (Kafka), {posts[1]:,.0f} (Celery)")
+    rate, seconds, processes = o["rate"], o["seconds"], o["web_processes"]
+    with BenchSite(base, redis_url, processes) as site:
+        posts = {}
+        for name, path in (
+            ("ceiling", CEILING_PATH),
+            ("clapstream", SUBMIT_PATH),
+            ("celery", CELERY_SUBMIT_PATH),
+        ):
+            posts[name] = site.submissions(path, o["posts"])
+            say(f"{name}: {posts[name][0]:,.0f} POST/s, {posts[name][1]:.2f} ms web CPU each")
         redis.Redis.from_url(redis_url).flushdb()  # those Celery jobs are not run
         started = site.start_clapstream(workers=1)
         wait_until(lambda: _drained(site.kafka), 300, "the submissions' jobs")
-        runs = {"ws": site.latency(SUBMIT_PATH, rate, seconds, sockets=True)}
-        runs["db"] = site.latency(SUBMIT_PATH, rate, seconds)
+        runs = {("socket", rate): site.latency(SUBMIT_PATH, rate, seconds, sockets=True)}
+        runs[("database", rate)] = site.latency(SUBMIT_PATH, rate, seconds)
+        runs[("socket", o["peak"])] = site.latency(
+            SUBMIT_PATH, o["peak"], o["peak_seconds"], sockets=True, users=200
+        )
         site.group.stop_all(timeout=30, names=started)
         with CeleryWorkers(redis_url, 1, env=site.env):
-            runs["celery"] = site.latency(CELERY_SUBMIT_PATH, rate, seconds)
-    for name, summary in runs.items():
-        p50, p99 = (summary["end_to_end_latency"][k] for k in ("p50", "p99"))
-        say(f"latency {name}: p50 {p50:.3f} s, p99 {p99:.3f} s {_incomplete(summary)}")
-    return posts, {name: summary["end_to_end_latency"] for name, summary in runs.items()}
+            runs[("celery", rate)] = site.latency(CELERY_SUBMIT_PATH, rate, seconds)
+    for (kind, at), summary in runs.items():
+        e2e = summary["end_to_end_latency"]
+        say(
+            f"latency {kind} @{at:g}/s: {summary['done']} of {summary['sent']} done, "
+            f"live {summary['seen_live']}, p50 {ms(e2e['p50'])}, p99 {ms(e2e['p99'])}, "
+            f"errors {summary['errors'] or 'none'}"
+        )
+    report.web(processes, posts, runs)

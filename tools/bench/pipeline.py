@@ -44,19 +44,24 @@ class Pipeline:
         workers: int,
         partitions: int = 12,
         work_ms: int = 0,
+        recorders: int = 1,
         env: dict[str, str] | None = None,
     ):
         self.kafka = private_kafka(base, partitions, prefix="bench")
         self.env = {**process_env(self.kafka), "CLAP_WORK_MS": str(work_ms), **(env or {})}
         self.group = ProcessGroup(io.StringIO())
         self.workers = workers
+        self.recorders = recorders
 
     def __enter__(self):
         # The site's own publishing path (clap_submit) must use this run's topics.
         self._settings = override_settings(KAFKA=self.kafka)
         self._settings.enable()
         reset_publisher()
-        self.group.start("recorder", [sys.executable, "manage.py", "record_events"], self.env)
+        for n in range(1, self.recorders + 1):
+            self.group.start(
+                f"recorder-{n}", [sys.executable, "manage.py", "record_events"], self.env
+            )
         for n in range(1, self.workers + 1):
             self.group.start(
                 f"worker-{n}",
@@ -146,6 +151,14 @@ def consume_produce_loop(base: KafkaConfig, jobs: int, events_of, partitions: in
     settings and no slots, retries, cancellation checks or offset tracking."""
     kafka = private_kafka(base, partitions, prefix="bench")
     producer = Producer(kafka.producer())
+    consumer = Consumer(kafka.consumer(kafka.worker_group))
+    consumer.subscribe([kafka.topics.jobs])
+    # Joined, and the producer's id acquired, before the clock starts, as the workers'
+    # warm-up does for theirs (the warm-up event goes where nobody reads it).
+    wait_until(lambda: consumer.poll(0.1) is None and consumer.assignment(), 60, "the join")
+    producer.produce(kafka.topics.events, key=b"warm-up", value=b"{}")
+    producer.flush(30)
+    began = time.perf_counter()  # from the first job sent, like every other row
     for _ in range(jobs):
         job = messages.JobRequest(
             id=str(uuid.uuid4()), claps=1, submitted_at=datetime.now(UTC).timestamp()
@@ -153,14 +166,11 @@ def consume_produce_loop(base: KafkaConfig, jobs: int, events_of, partitions: in
         producer.produce(kafka.topics.jobs, key=job.id, value=job.encode())
         producer.poll(0)
     producer.flush(60)
-    consumer = Consumer(kafka.consumer(kafka.worker_group))
-    consumer.subscribe([kafka.topics.jobs])
-    seen, began = 0, None
+    seen = 0
     while seen < jobs:
         msg = consumer.poll(1.0)
         if msg is None or msg.error():
             continue
-        began = began or time.perf_counter()
         for event in events_of(msg):
             producer.produce(kafka.topics.events, key=msg.key(), value=event.encode())
             producer.poll(0)

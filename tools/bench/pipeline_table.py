@@ -9,7 +9,6 @@ import os
 from contextlib import ExitStack
 
 from django.conf import settings
-from django.core.management import call_command
 
 from streams import tracing
 from tools.bench.otlp_sink import OtlpSink
@@ -35,7 +34,7 @@ def _measure(base, count, jobs, rate, seconds, env=None) -> tuple[float, list[fl
     with Pipeline(base, count, env=env) as pipeline:
         rate_done = pipeline.throughput(jobs)
         lat = pipeline.latencies(rate, seconds)
-        pipeline.forget_jobs()
+    pipeline.forget_jobs()  # once its processes have stopped writing
     return rate_done, lat
 
 
@@ -49,7 +48,6 @@ def _traced(sink: OtlpSink) -> dict[str, str]:
 
 def run(jobs, workers, rate, seconds, observability=False, **_) -> None:
     with broker_unless_configured(print) as bootstrap, ExitStack() as stack:
-        call_command("migrate", verbosity=0)
         base = settings.KAFKA.__class__(
             **{**settings.KAFKA.__dict__, "bootstrap_servers": bootstrap}
         )

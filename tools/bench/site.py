@@ -1,5 +1,6 @@
-"""The web side of the comparison: daphne with the benchmark's settings on private
-topics, submissions as fast as they are answered, and paced end-to-end latency."""
+"""The web side of the comparison: the site's daphne processes (tools.web) with the
+benchmark's settings on private topics, submissions as fast as they are answered,
+and paced end-to-end latency."""
 
 import asyncio
 import io
@@ -8,6 +9,7 @@ import sys
 import time
 
 from streams.config import KafkaConfig
+from tools.bench.proc import cpu_seconds
 from tools.loadgen.clients import Site
 from tools.loadgen.profiles import constant
 from tools.loadgen.readiness import wait_ready
@@ -16,44 +18,44 @@ from tools.loadgen.summary import Request, summarise
 from tools.ports import free_port
 from tools.processes import ProcessGroup
 from tools.sandbox import private_kafka, process_env
+from tools.web import start_web
 
 BODY = {"claps": 1, "note": "bench"}
-ASGI_APP = "webapp.asgi:application"
+UNLIMITED = "100000000/min"
 
 
 class BenchSite:
-    def __init__(self, base: KafkaConfig, redis_url: str):
+    def __init__(self, base: KafkaConfig, redis_url: str, web_processes: int):
         self.kafka = private_kafka(base, prefix="bench")
         self.env = {
             **process_env(self.kafka),
             "BENCH_REDIS_URL": redis_url,
-            "CLAP_SUBMIT_RATE": "1000000/min",
+            # Admission out of the way: every simulated user is on the loopback address.
+            "CLAP_SUBMIT_RATE": UNLIMITED,
+            "CLAP_ADDRESS_RATE": UNLIMITED,
+            "CLAP_ADMISSION_RATE": UNLIMITED,
             "CLAP_WORK_MS": "0",
         }
-        self.url = f"http://127.0.0.1:{free_port()}"
-        self.group = ProcessGroup(io.StringIO())
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.web_processes = web_processes
+        self.log = io.StringIO()
+        self.group = ProcessGroup(self.log)
 
     def __enter__(self):
-        port = self.url.rsplit(":", 1)[1]
-        web = self.group.start(
-            "web",
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                port,
-                "webapp.asgi:application",
-            ],
-            {**self.env, "DJANGO_SETTINGS_MODULE": "tools.bench.settings"},
-        )
-        wait_ready(self.url, web, 120)
+        env = {**self.env, "DJANGO_SETTINGS_MODULE": "tools.bench.settings"}
+        self.web = start_web(self.group, self.port, self.web_processes, env)
+        for child in self.web:
+            wait_ready(self.url, child, 120)
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, kind, *exc):
         self.group.stop_all(timeout=30)
+        if kind is not None:
+            print(f"the site's log, last lines:\n{self.log.getvalue()[-6000:]}", flush=True)
+
+    def web_cpu_seconds(self) -> float:
+        return sum(cpu_seconds(child.proc.pid) for child in self.web)
 
     def start_clapstream(self, workers: int = 1) -> list[str]:
         """The recorder and `workers` workers; returns their names, to stop them."""
@@ -66,14 +68,16 @@ class BenchSite:
             )
         return names
 
-    def submissions(self, path: str, total: int, users: int = 32) -> float:
-        """Accepted submissions per second, `users` clients each posting as soon as its
-        previous post was answered."""
+    def submissions(self, path: str, total: int, users: int = 32) -> tuple[float, float]:
+        """(accepted submissions per second, web CPU ms per submission), `users`
+        clients each posting as soon as its previous post was answered."""
+        cpu_before = self.web_cpu_seconds()
         requests = asyncio.run(self._submit_flat_out(path, total, users))
+        cpu = self.web_cpu_seconds() - cpu_before
         accepted = summarise(requests)
         if accepted["accepted"] != total:
             raise RuntimeError(f"{path}: only {accepted['accepted']} of {total} accepted")
-        return accepted["accepted_per_second"]
+        return accepted["accepted_per_second"], 1000 * cpu / total
 
     async def _submit_flat_out(self, path: str, total: int, users: int) -> list[Request]:
         requests: list[Request] = []
@@ -88,7 +92,9 @@ class BenchSite:
             await asyncio.gather(*(user_loop(u) for u in site.users))
         return requests
 
-    def latency(self, path: str, rate: float, seconds: float, sockets: bool = False) -> dict:
+    def latency(
+        self, path: str, rate: float, seconds: float, sockets: bool = False, users: int = 50
+    ) -> dict:
         """The summary of a steady load (end-to-end latency percentiles in seconds)."""
-        plan = LoadPlan(self.url, constant(rate, seconds), users=50, sockets=sockets, path=path)
+        plan = LoadPlan(self.url, constant(rate, seconds), users=users, sockets=sockets, path=path)
         return summarise(generate(plan).requests)

@@ -9,7 +9,6 @@ with its send time; a socket's delay is its receive time minus that stamp.
 
 import asyncio
 import io
-import os
 import secrets
 import sys
 import time
@@ -25,6 +24,7 @@ from django.contrib.sessions.models import Session
 from streams import messages
 from streams.config import KafkaConfig
 from tools.bench.pipeline import wait_until
+from tools.bench.proc import cpu_seconds, rss_kib
 from tools.ports import free_port
 from tools.processes import ProcessGroup
 from tools.sandbox import private_kafka, process_env
@@ -103,7 +103,7 @@ class SocketBench:
         async with aiohttp.ClientSession(connector=connector) as http:
             warm_up, *jobs = self.jobs
             await self._warm_up(http, *warm_up)
-            result.rss_before_kib = _rss_kib(self.pid)
+            result.rss_before_kib = rss_kib(self.pid)
             gate = asyncio.Semaphore(OPENING_AT_ONCE)
             outcomes: list[bool] = []  # one per socket: did it open
             sockets = [
@@ -115,15 +115,15 @@ class SocketBench:
                 await asyncio.sleep(0.1)
             result.opened = sum(outcomes)
             await asyncio.sleep(2)  # let the server settle before weighing it
-            result.rss_after_kib = _rss_kib(self.pid)
-            cpu_before = _cpu_seconds(self.pid)
+            result.rss_after_kib = rss_kib(self.pid)
+            cpu_before = cpu_seconds(self.pid)
             began = time.monotonic()
             result.sent = await asyncio.to_thread(self._produce, jobs, rate, seconds)
             deadline = time.monotonic() + DRAIN_SECONDS
             while len(result.delays) < result.sent and time.monotonic() < deadline:
                 await asyncio.sleep(0.1)
             result.seconds = time.monotonic() - began
-            result.cpu_seconds = _cpu_seconds(self.pid) - cpu_before
+            result.cpu_seconds = cpu_seconds(self.pid) - cpu_before
             result.still_open = sum(not task.done() for task in sockets)
             for task in sockets:
                 task.cancel()
@@ -191,17 +191,3 @@ def _answers(url: str) -> bool:
             return response.status == 200
     except (urllib.error.URLError, OSError):
         return False
-
-
-def _rss_kib(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise LookupError(f"no VmRSS for process {pid}")
-
-
-def _cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -2,7 +2,6 @@
 the delay of that progress, and memory per socket."""
 
 from django.conf import settings
-from django.core.management import call_command
 
 from tools.bench.sockets import SocketBench
 from tools.bench.stats import percentile, table
@@ -19,7 +18,6 @@ def add_arguments(parser) -> None:
 def run(sockets, rate, seconds, per_session, **_) -> None:
     rows = []
     with broker_unless_configured(print) as bootstrap:
-        call_command("migrate", verbosity=0)
         base = settings.KAFKA.__class__(
             **{**settings.KAFKA.__dict__, "bootstrap_servers": bootstrap}
         )

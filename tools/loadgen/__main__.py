@@ -4,8 +4,9 @@
 
 Submits clap jobs to a running site by profile (constant, ramp or spike) from simulated
 users, follows each job to its end, samples the worker group's lag, and writes
-results.json and chart.png under --results/<timestamp>/. Each user is its own owner;
-for big spikes raise the site's CLAP_SUBMIT_RATE or add --users."""
+results.json and chart.png under --results/<timestamp>/. Each user is its own owner,
+but every user has this machine's address: for big loads raise the site's
+CLAP_SUBMIT_RATE (or add --users) and CLAP_ADDRESS_RATE (`make run` sets none)."""
 
 import argparse
 import sys

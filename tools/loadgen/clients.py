@@ -6,7 +6,6 @@ import asyncio
 import json
 import secrets
 import time
-from datetime import datetime
 
 import aiohttp
 from yarl import URL
@@ -86,10 +85,10 @@ def _final(message: dict, request: Request) -> bool:
     """Record a final message's outcome on the request; True when it was final."""
     if message.get("status") not in FINAL_TYPES:
         return False
-    if message["type"] == "snapshot":  # final before the socket opened: its own time
-        request.done_at = datetime.fromisoformat(message["finished_at"]).timestamp()
+    if message["type"] == "snapshot":  # final before the socket opened: not seen live
+        request.live = False
     elif message["type"] in FINAL_TYPES:
-        request.done_at = time.time()
+        request.done_at, request.live = time.time(), True
     else:
         return False
     request.outcome = message["status"]

@@ -21,6 +21,9 @@ class Request:
     done_at: float | None = None  # when the job was seen final
     outcome: str | None = None  # its final status: done, failed, cancelled
     follow_error: str | None = None  # why its socket gave no final message
+    # Followed over a socket: its final message arrived live (True), or the job was
+    # already final in the snapshot (False: no done_at, so no latency).
+    live: bool | None = None
 
     @property
     def accepted(self) -> bool:
@@ -58,6 +61,8 @@ def summarise(requests: list[Request]) -> dict:
         "outcomes": dict(Counter(r.outcome or "unfinished" for r in accepted)),
         "unfinished": sum(1 for r in accepted if r.outcome is None),
         "drained_after": (max(finished) - began) if finished else None,
+        "seen_live": sum(1 for r in accepted if r.live),
+        "final_at_snapshot": sum(1 for r in accepted if r.live is False),
         "submit_latency": percentiles(
             [r.answered_at - r.sent_at for r in accepted if r.answered_at is not None]
         ),
@@ -104,17 +109,26 @@ def describe(summary: dict) -> str:
     errors = ", ".join(f"{k}: {v}" for k, v in sorted(summary["errors"].items())) or "none"
     e2e, submit = summary["end_to_end_latency"], summary["submit_latency"]
     drained = summary["drained_after"]
-    return "\n".join(
-        [
-            f"sent {summary['sent']}, accepted {summary['accepted']}"
-            + (f" ({rate:,.1f}/s)" if rate else ""),
-            f"errors: {errors}",
-            f"jobs: {', '.join(f'{k} {v}' for k, v in sorted(summary['outcomes'].items()))}",
-            "end to end: " + ", ".join(f"{k} {_ms(v)}" for k, v in e2e.items()),
-            "submission: " + ", ".join(f"{k} {_ms(v)}" for k, v in submit.items()),
-            f"last job done {drained:,.1f} s after the first was sent" if drained else "",
-        ]
-    ).rstrip()
+    lines = [
+        f"sent {summary['sent']}, accepted {summary['accepted']}"
+        + (f" ({rate:,.1f}/s)" if rate else ""),
+        f"errors: {errors}",
+        f"jobs: {', '.join(f'{k} {v}' for k, v in sorted(summary['outcomes'].items()))}",
+        _socket_line(summary),
+        "end to end: " + ", ".join(f"{k} {_ms(v)}" for k, v in e2e.items()),
+        "submission: " + ", ".join(f"{k} {_ms(v)}" for k, v in submit.items()),
+        f"last job done {drained:,.1f} s after the first was sent" if drained else "",
+    ]
+    return "\n".join(line for line in lines if line)
+
+
+def _socket_line(summary: dict) -> str:
+    if not summary["seen_live"] and not summary["final_at_snapshot"]:
+        return ""  # outcomes read from the database
+    return (
+        f"sockets: {summary['seen_live']} final message(s) arrived live, "
+        f"{summary['final_at_snapshot']} job(s) already final in the snapshot"
+    )
 
 
 def drain_of(requests: list[dict], start: float, end: float) -> dict:

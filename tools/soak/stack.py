@@ -63,6 +63,7 @@ class SoakStack:
             "ALLOWED_HOSTS": "127.0.0.1",
             "BEHIND_TLS": "false",
             "CLAP_SUBMIT_RATE": "100000/min",
+            "CLAP_ADDRESS_RATE": "",  # every simulated client is on the loopback address
         }
 
     def start(self) -> None:

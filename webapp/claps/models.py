@@ -104,3 +104,35 @@ class Transition(models.Model):
 
     def __str__(self):
         return f"{self.job_id} -> {self.status}"
+
+
+class AdmissionCount(models.Model):
+    """Submissions counted in one window of one admission limit (webapp.claps.admission)."""
+
+    key = models.CharField(max_length=200, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.BigIntegerField(db_index=True, help_text="Unix time the window ends.")
+
+    def __str__(self):
+        return f"{self.key}: {self.count}"
+
+
+class IdempotencyKey(models.Model):
+    """A submission's Idempotency-Key: the same key from the same owner within a day
+    answers with the same job; the body's fingerprint tells a retry from a mistake."""
+
+    owner = models.CharField(max_length=80)
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request body.")
+    job = models.ForeignKey(ClapJob, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            # Two requests racing with one key: the second insert fails and it answers
+            # with the first one's job.
+            models.UniqueConstraint(fields=["owner", "key"], name="claps_idempotency_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.key} of {self.owner} -> {self.job_id}"

@@ -1,5 +1,15 @@
 """The recorder process: consumes clap.events into the database and sweeps the outbox.
 
+Recorders form one consumer group. A job's events are keyed by its id, so they stay
+on one partition, and the member that holds a partition is the single writer of its
+jobs. The outbox sweep runs in one member only: the one holding partition 0 of the
+events topic (SWEEPER_PARTITION). In a rebalance the group's protocol revokes a
+partition from its old holder (the callback runs in that member's own poll, between
+two loop steps, so never during a sweep) before assigning it anew, so two sweeps
+never overlap in a working group; a member cut off from the group may still sweep
+until it notices, and that is harmless: a job published twice is performed and
+recorded once (workers and recording are idempotent).
+
 Loop steps are methods returning True when they did work, so tests drive them
 directly and the command only adds the loop and signal handling.
 """
@@ -16,12 +26,15 @@ from django.db import DatabaseError, close_old_connections
 
 from streams import messages, tracing
 from streams.consume import poll_batch
+from webapp.claps import admission
 from webapp.claps.job_state import record
 from webapp.claps.models import ClapJob
 from webapp.claps.publisher import Publisher
 from webapp.claps.recorder_metrics import RecorderMetrics
+from webapp.claps.services import forget_idempotency_keys
 
 log = logging.getLogger(__name__)
+SWEEPER_PARTITION = 0
 
 
 class Recorder:
@@ -43,10 +56,31 @@ class Recorder:
                 **{"client.id": f"recorder@{socket.gethostname()}"},
             )
         )
-        self.consumer.subscribe([self.kafka.topics.events])
+        self.partitions: set[int] = set()  # of the events topic, held now
+        self.consumer.subscribe(
+            [self.kafka.topics.events],
+            on_assign=self._on_assign,
+            on_revoke=self._on_revoke,
+            on_lost=self._on_revoke,
+        )
         self.publisher = publisher or Publisher(self.kafka)
         self.db_failures = 0
         self._next_sweep = 0.0
+
+    @property
+    def sweeps(self) -> bool:
+        """Whether this member is the group's outbox sweeper now."""
+        return SWEEPER_PARTITION in self.partitions
+
+    def _on_assign(self, _consumer, partitions: list[TopicPartition]) -> None:
+        self.partitions |= {tp.partition for tp in partitions}
+        log.info("recording partitions %s%s", sorted(self.partitions), self._sweeper_note())
+
+    def _on_revoke(self, _consumer, partitions: list[TopicPartition]) -> None:
+        self.partitions -= {tp.partition for tp in partitions}
+
+    def _sweeper_note(self) -> str:
+        return " (and sweeping the outbox)" if self.sweeps else ""
 
     def record_step(self, timeout: float = 0.5) -> bool:
         batch = poll_batch(self.consumer, timeout, self.batch_size, log)
@@ -144,9 +178,19 @@ class Recorder:
         return len(stale)
 
     def maybe_sweep(self, interval: float) -> None:
-        if time.monotonic() >= self._next_sweep:
+        if self.sweeps and time.monotonic() >= self._next_sweep:
             self.sweep_step()
+            self.forget_expired()
             self._next_sweep = time.monotonic() + interval
+
+    def forget_expired(self) -> None:
+        """Admission windows that ended, idempotency keys older than a day."""
+        try:
+            admission.forget_expired()
+            forget_idempotency_keys()
+        except DatabaseError as exc:
+            log.warning("expired admission counts and keys kept for now: %s", exc)
+            close_old_connections()
 
     def close(self) -> None:
         self.consumer.close()

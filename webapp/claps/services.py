@@ -2,13 +2,13 @@
 creates jobs (the outbox) and asks for cancellation."""
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from prometheus_client import Counter
 
 from streams import logs, tracing
-from webapp.claps.models import ClapJob, Status
+from webapp.claps.models import ClapJob, IdempotencyKey, Status
 from webapp.claps.owners import SESSION_KEY, user_owner
 from webapp.claps.publisher import publisher
 
@@ -17,9 +17,15 @@ JOBS_SUBMITTED = Counter(
     "clapstream_jobs_submitted", "Jobs this web process accepted (into the outbox)."
 )
 
+IDEMPOTENCY_TTL = timedelta(hours=24)
+
 
 class JobStateConflict(Exception):
     """The job is not in a state that allows the action."""
+
+
+class IdempotencyConflict(Exception):
+    """An Idempotency-Key already used for a different request."""
 
 
 def clap_submit(
@@ -41,6 +47,44 @@ def clap_submit(
     with logs.job_context(job_id=str(job.id)), tracing.as_current(trace):
         log.debug("job %s accepted: %d claps", job.id, claps)
     return job
+
+
+def clap_submit_once(*, owner: str, key: str, fingerprint: str, **request) -> tuple[ClapJob, bool]:
+    """clap_submit unless the owner used the key in the last 24 h: then that job.
+    Returns (job, created). Raises IdempotencyConflict when the key's request had
+    another fingerprint (a different body)."""
+    for _ in range(2):
+        used = _used_key(owner, key)
+        if used is not None and used.created_at >= datetime.now(UTC) - IDEMPOTENCY_TTL:
+            if used.fingerprint != fingerprint:
+                raise IdempotencyConflict(
+                    f"Idempotency-Key {key!r} was used for a different request body "
+                    f"(job {used.job_id}); use a new key for a new job"
+                )
+            return used.job, False
+        try:
+            with transaction.atomic():
+                if used is not None:  # expired: the key starts over
+                    used.delete()
+                job = clap_submit(owner=owner, **request)
+                IdempotencyKey.objects.create(
+                    owner=owner, key=key, fingerprint=fingerprint, job=job
+                )
+            return job, True
+        except IntegrityError:
+            continue  # a concurrent request with the key won: answer with its job
+    raise IdempotencyConflict(f"Idempotency-Key {key!r} is being used concurrently; retry")
+
+
+def _used_key(owner: str, key: str) -> IdempotencyKey | None:
+    return IdempotencyKey.objects.filter(owner=owner, key=key).select_related("job").first()
+
+
+def forget_idempotency_keys() -> int:
+    """Delete the keys older than 24 h; returns how many."""
+    cutoff = datetime.now(UTC) - IDEMPOTENCY_TTL
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
 
 
 def clap_cancel(*, job: ClapJob) -> ClapJob:

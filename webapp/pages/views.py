@@ -9,7 +9,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from webapp.claps import selectors, services
-from webapp.claps.api.throttling import SubmitThrottle
+from webapp.claps.admission import admit
 from webapp.claps.models import ClapJob
 from webapp.claps.owners import known_owner_of, owner_of
 from webapp.claps.publisher import PublishError
@@ -23,9 +23,9 @@ def home(request):
     status = 200
     if request.method == "POST":
         form = ClapForm(request.POST)
-        throttle = SubmitThrottle()  # the API's limit, per owner
-        if form.is_valid() and not throttle.allow_request(request, None):
-            form.add_error(None, f"Too many claps at once: try again in {throttle.wait():.0f} s.")
+        refusal = admit(request, owner_of(request)) if form.is_valid() else None  # the API's
+        if refusal is not None:
+            form.add_error(None, f"Too many claps at once: try again in {refusal.wait} s.")
             status = 429
         if form.is_valid():
             job = services.clap_submit(owner=owner_of(request), **form.cleaned_data)

@@ -7,7 +7,6 @@ and is closed by the server once the job is final.
 """
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections import Counter
@@ -15,11 +14,12 @@ from collections import Counter
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from webapp.claps.models import FINAL_STATUSES, Applause, ClapJob, Status
+from webapp.claps.models import FINAL_STATUSES, ClapJob, Status
 from webapp.claps.owners import known_owner_of
 from webapp.realtime import positions
 from webapp.realtime.events import group_of, is_final, position_message, snapshot_of
 from webapp.realtime.relay import start_relay
+from webapp.realtime.stored import stored_applause
 
 log = logging.getLogger(__name__)
 FORBIDDEN, NOT_FOUND, TOO_MANY = 4403, 4404, 4429
@@ -27,7 +27,6 @@ MAX_SOCKETS_PER_SESSION = 20
 POSITION_EVERY = 2.0  # seconds between queue positions while the job waits
 RELAY_WAIT = 5.0  # how long a connect waits for a relay that is still starting
 APPLAUSE_WAIT = 15.0  # how long `done` waits for the recorder to store the audio
-APPLAUSE_POLL = 0.05  # seconds; the recorder usually stores it within a few ms
 
 _open_per_session: Counter[str] = Counter()
 
@@ -45,16 +44,9 @@ class ClapJobConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self):
         self.job_id = _job_id(self.scope["url_route"]["kwargs"]["job_id"])
-        refusal = NOT_FOUND if self.job_id is None else await self._refusal()
-        if refusal is None and _open_per_session[self.session_key] >= MAX_SOCKETS_PER_SESSION:
-            refusal = TOO_MANY
-        if refusal is not None:
-            # Accepted first: a close before the handshake completes carries no code.
-            await self.accept()
-            await self.close(code=refusal)
+        if self.job_id is None:
+            await self._refuse(NOT_FOUND)
             return
-        _open_per_session[self.session_key] += 1  # before any await: the cap holds
-        self.counted = True
         relay = start_relay()
         try:
             await asyncio.wait_for(relay.ready.wait(), RELAY_WAIT)
@@ -64,8 +56,15 @@ class ClapJobConsumer(AsyncJsonWebsocketConsumer):
         # before it is in the snapshot or the relay's memory of the job.
         self.group = group_of(self.job_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        refusal, snapshot = await self._admit()  # one trip to the database thread
+        if refusal is None and _open_per_session[self.session_key] >= MAX_SOCKETS_PER_SESSION:
+            refusal = TOO_MANY
+        if refusal is not None:
+            await self._refuse(refusal)
+            return
+        _open_per_session[self.session_key] += 1  # before any await: the cap holds
+        self.counted = True
         await self.accept()
-        snapshot = await self._snapshot()
         self.partition, self.offset = snapshot["partition"], snapshot["offset"]
         await self._deliver(snapshot)
         newer = relay.latest(self.job_id)
@@ -74,8 +73,17 @@ class ClapJobConsumer(AsyncJsonWebsocketConsumer):
         if self.status == Status.QUEUED:
             self.position_task = asyncio.create_task(self._report_position())
 
+    async def _refuse(self, code: int) -> None:
+        if self.group is not None:  # joined before the check: leave before anything arrives
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            self.group = None
+        # Accepted first: a close before the handshake completes carries no code.
+        await self.accept()
+        await self.close(code=code)
+
     async def clap_event(self, event):
-        await self._deliver(event["message"])
+        if self.counted:  # never to a socket that was refused
+            await self._deliver(event["message"])
 
     async def disconnect(self, code):
         if self.position_task is not None:
@@ -114,33 +122,26 @@ class ClapJobConsumer(AsyncJsonWebsocketConsumer):
 
     async def _wait_for_applause(self) -> None:
         # The relay is faster than the recorder: hold `done` until its URL answers.
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(APPLAUSE_WAIT):
-                while not await self._applause_stored():
-                    await asyncio.sleep(APPLAUSE_POLL)
+        await stored_applause().wait(self.job_id, APPLAUSE_WAIT)
 
     @database_sync_to_async
-    def _refusal(self) -> int | None:
+    def _admit(self) -> tuple[int | None, dict | None]:
+        """(refusal, None) for a caller who may not watch the job, else (None, snapshot)."""
         session = self.scope["session"]
         owner = known_owner_of(session, self.scope["user"])
         self.session_key = session.session_key
-        job_owner = ClapJob.objects.filter(id=self.job_id).values_list("owner", flat=True).first()
-        if job_owner is None:
-            return NOT_FOUND
-        return None if owner == job_owner else FORBIDDEN
-
-    @database_sync_to_async
-    def _snapshot(self) -> dict:
-        return snapshot_of(ClapJob.objects.get(id=self.job_id))
+        try:
+            job = ClapJob.objects.get(id=self.job_id)
+        except ClapJob.DoesNotExist:
+            return NOT_FOUND, None
+        if owner != job.owner:
+            return FORBIDDEN, None
+        return None, snapshot_of(job)
 
     @database_sync_to_async
     def _published_place(self) -> tuple[int | None, int | None]:
         place = ClapJob.objects.filter(id=self.job_id).values_list("partition", "offset").first()
         return place or (None, None)
-
-    @database_sync_to_async
-    def _applause_stored(self) -> bool:
-        return Applause.objects.filter(job_id=self.job_id).exists()
 
 
 def _job_id(raw: str) -> str | None:

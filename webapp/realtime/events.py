@@ -7,7 +7,7 @@ applause itself never travels over a socket: `done` carries its URL.
 from django.urls import reverse
 
 from streams import messages
-from webapp.claps.api.serializers import ClapJobSerializer
+from webapp.claps.api.serializers import job_data
 from webapp.claps.models import ClapJob
 
 TYPE_OF = {messages.RUNNING: "status", messages.PROGRESS: "progress"}
@@ -20,7 +20,7 @@ def group_of(job_id: str) -> str:
 
 def snapshot_of(job: ClapJob) -> dict:
     """The job as the API shows it, stamped with the newest event applied."""
-    return {"type": "snapshot", "seq": job.last_seq, **ClapJobSerializer(job).data}
+    return {"type": "snapshot", "seq": job.last_seq, **job_data(job)}
 
 
 def message_of(event: messages.JobEvent) -> dict:

@@ -152,7 +152,7 @@ class Relay:
         out: list[messages.JobEvent] = []
         for msg in batch:
             try:
-                event = messages.JobEvent.decode(msg.value())
+                event = messages.JobEvent.decode(msg.value(), with_result=False)
             except messages.MalformedMessage as exc:
                 # The recorder logs these as warnings already; one voice is enough.
                 with tracing.about_message(msg):

@@ -1,6 +1,11 @@
 """Strict request bodies: a JSON object of bounded size, or a 400 that says why."""
 
+import hashlib
+import json
+import re
+
 from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ParseError, UnsupportedMediaType
 from rest_framework.parsers import JSONParser
 
@@ -28,3 +33,29 @@ def json_body(request) -> dict:
 
 def bad_request_for_media_type(exc: UnsupportedMediaType) -> ParseError:
     return ParseError(f"{exc.detail} Send Content-Type: application/json.")
+
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_KEY = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII
+IDEMPOTENCY_KEY = OpenApiParameter(
+    IDEMPOTENCY_HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    description="Any unique string (1-255 visible ASCII characters, e.g. a UUID): a "
+    "retry with the same key and body within 24 h returns the first job (200).",
+)
+
+
+def idempotency_key(request) -> str | None:
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is not None and not _KEY.fullmatch(key):
+        raise ParseError(
+            f"{IDEMPOTENCY_HEADER} must be 1 to 255 visible ASCII characters, e.g. a UUID"
+        )
+    return key
+
+
+def fingerprint(body: dict) -> str:
+    """The body's SHA-256, independent of key order and spacing."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()

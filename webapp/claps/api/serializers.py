@@ -1,3 +1,5 @@
+from functools import cache
+
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -87,3 +89,14 @@ class ClapJobSerializer(serializers.ModelSerializer):
 
     def get_error(self, job) -> str | None:
         return job.error if job.status == Status.FAILED else None
+
+
+@cache
+def _job_serializer() -> ClapJobSerializer:
+    return ClapJobSerializer()
+
+
+def job_data(job: ClapJob) -> dict:
+    """ClapJobSerializer(job).data, from one serializer built once: DRF builds a
+    serializer's fields on each instance, which was most of a socket snapshot's cost."""
+    return _job_serializer().to_representation(job)

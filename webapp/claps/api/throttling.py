@@ -1,16 +1,17 @@
-from django.conf import settings
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.exceptions import Throttled
+from rest_framework.throttling import BaseThrottle
 
+from webapp.claps.admission import admit
 from webapp.claps.owners import owner_of
 
 
-class SubmitThrottle(SimpleRateThrottle):
-    """Submissions per owner (user or browser session); rate in settings."""
+class SubmitThrottle(BaseThrottle):
+    """Submissions per owner, per client address and for the whole site (rates in
+    settings; counts shared by every web process). A refusal is a 429 that says which
+    limit, with Retry-After."""
 
-    scope = "submit"
-
-    def get_rate(self):
-        return settings.CLAP_SUBMIT_RATE
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": owner_of(request)}
+    def allow_request(self, request, view):
+        refusal = admit(request, owner_of(request))
+        if refusal is not None:
+            raise Throttled(refusal.wait, detail=f"Request was throttled: {refusal}.")
+        return True

@@ -9,11 +9,14 @@ from rest_framework.response import Response
 from webapp.claps import selectors, services
 from webapp.claps.api.csrf import enforce_csrf_for_cookie_owners
 from webapp.claps.api.requests import (
+    IDEMPOTENCY_KEY,
     JSONObjectParser,
     bad_request_for_media_type,
+    fingerprint,
+    idempotency_key,
     json_body,
 )
-from webapp.claps.api.serializers import ClapJobSerializer, ClapRequestSerializer
+from webapp.claps.api.serializers import ClapJobSerializer, ClapRequestSerializer, job_data
 from webapp.claps.api.throttling import SubmitThrottle
 from webapp.claps.models import ClapJob, Status
 from webapp.claps.owners import owner_of
@@ -69,17 +72,37 @@ class ClapJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         request=ClapRequestSerializer,
         responses={
             202: ClapJobSerializer,
+            200: OpenApiResponse(
+                ClapJobSerializer, description="The job this Idempotency-Key already made."
+            ),
             400: OpenApiResponse(description="Bad input: the body says which field and why."),
             403: OpenApiResponse(description="A session-cookie request without a CSRF token."),
+            409: OpenApiResponse(description="The Idempotency-Key was used for another body."),
             429: OpenApiResponse(description="Too many submissions; see Retry-After."),
         },
+        parameters=[IDEMPOTENCY_KEY],
     )
     def create(self, request):
-        """Submit a clap job. Accepted (202) even while Kafka is down: it is published later."""
-        form = ClapRequestSerializer(data=json_body(request))
+        """Submit a clap job. Accepted (202) even while Kafka is down: it is published later.
+
+        With an Idempotency-Key, a retry of the same request by the same owner within
+        24 hours answers 200 with the job the first one made, and creates nothing."""
+        body = json_body(request)
+        form = ClapRequestSerializer(data=body)
         form.is_valid(raise_exception=True)
-        job = services.clap_submit(owner=owner_of(request), **form.validated_data)
-        return Response(ClapJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        owner = owner_of(request)
+        key = idempotency_key(request)
+        if key is None:
+            job = services.clap_submit(owner=owner, **form.validated_data)
+            return Response(job_data(job), status=status.HTTP_202_ACCEPTED)
+        try:
+            job, created = services.clap_submit_once(
+                owner=owner, key=key, fingerprint=fingerprint(body), **form.validated_data
+            )
+        except services.IdempotencyConflict as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        answer = status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK
+        return Response(job_data(job), status=answer)
 
     @extend_schema(
         request=None,
@@ -100,7 +123,7 @@ class ClapJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         except PublishError as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-        return Response(ClapJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        return Response(job_data(job), status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
         responses={(200, "audio/wav"): OpenApiResponse(description="WAV audio"), 404: NOT_YOURS}

@@ -1,0 +1,90 @@
+"""Recorders are one consumer group: each member writes the jobs of its partitions, and
+exactly one of them, the holder of partition 0, sweeps the outbox."""
+
+import pytest
+from confluent_kafka import Producer
+
+from streams import messages
+from tests.support.waiting import wait_until
+from webapp.claps.models import ClapJob, Status
+from webapp.claps.recorder import SWEEPER_PARTITION, Recorder
+
+pytestmark = [pytest.mark.kafka, pytest.mark.django_db(transaction=True)]
+
+
+def _step_until(members, condition, what):
+    def stepped():
+        for member in members:
+            member.record_step(timeout=0.1)
+        return condition()
+
+    wait_until(stepped, timeout=60, what=what, interval=0)
+
+
+def _running(kafka, job: ClapJob) -> None:
+    event = messages.JobEvent(
+        job=str(job.id),
+        type=messages.RUNNING,
+        seq=messages.seq_of(messages.now_ms(), 0),
+        at=messages.now(),
+        worker="w",
+        done=0,
+        total=job.claps,
+    )
+    producer = Producer(kafka.producer())
+    producer.produce(kafka.topics.events, key=str(job.id), value=event.encode())
+    assert producer.flush(10) == 0
+
+
+def test_members_split_the_partitions_and_one_sweeps(isolated_kafka):
+    partitions = set(range(isolated_kafka.topics.events_partitions))
+    first, second = Recorder(isolated_kafka), Recorder(isolated_kafka)
+    members = [first, second]
+    try:
+        _step_until(
+            members,
+            lambda: (
+                first.partitions | second.partitions == partitions
+                and first.partitions
+                and second.partitions
+                and not first.partitions & second.partitions
+            ),
+            "both members to hold partitions",
+        )
+        assert [m.sweeps for m in members].count(True) == 1
+        sweeper = next(m for m in members if m.sweeps)
+        assert SWEEPER_PARTITION in sweeper.partitions
+        other = second if sweeper is first else first
+        lost = ClapJob.objects.create(owner="anon:x", claps=1)  # never published
+        ClapJob.objects.filter(id=lost.id).update(created_at=lost.created_at.replace(year=2000))
+        other.maybe_sweep(interval=5)  # not the sweeper: sends nothing
+        other.publisher.flush(5)
+        assert ClapJob.objects.get(id=lost.id).published_at is None
+
+        # Every job is recorded, whichever member holds its partition.
+        jobs = [ClapJob.objects.create(owner="anon:x", claps=1) for _ in range(20)]
+        for job in jobs:
+            _running(isolated_kafka, job)
+        _step_until(
+            members,
+            lambda: (
+                ClapJob.objects.filter(id__in=[j.id for j in jobs], status=Status.RUNNING).count()
+                == len(jobs)
+            ),
+            "every job recorded running",
+        )
+
+        # The sweeper leaves: the other member takes every partition and the sweep.
+        sweeper.close()
+        members.remove(sweeper)
+        _step_until(members, lambda: other.partitions == partitions, "the rebalance")
+        assert other.sweeps
+        other.maybe_sweep(interval=5)
+        wait_until(
+            lambda: ClapJob.objects.get(id=lost.id).published_at is not None,
+            timeout=15,
+            what="the new sweeper to publish the lost job",
+        )
+    finally:
+        for member in members:
+            member.close()

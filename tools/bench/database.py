@@ -1,0 +1,64 @@
+"""The benchmark's database: a throw-away one unless DATABASE_URL names one, and never
+one that holds jobs the benchmark did not create."""
+
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+from tools.soak.postgres import TempPostgres, server_bindir
+
+KINDS = ("auto", "postgres", "sqlite")
+
+
+class ForeignJobs(RuntimeError):
+    pass
+
+
+@contextmanager
+def bench_database(kind: str = "auto"):
+    """Before Django is set up: unless DATABASE_URL is set, point this process and its
+    children at a fresh PostgreSQL cluster ("postgres"; "auto" when its binaries are
+    installed) or SQLite file, and remove it afterwards."""
+    if os.environ.get("DATABASE_URL"):
+        yield
+        return
+    if kind == "auto":
+        kind = "postgres" if server_bindir() else "sqlite"
+    scratch = Path(tempfile.mkdtemp(prefix="clapstream-bench-"))
+    cluster = TempPostgres(scratch) if kind == "postgres" else None
+    try:
+        if cluster is not None:
+            cluster.start()
+        os.environ["DATABASE_URL"] = (
+            cluster.url() if cluster else f"sqlite:///{scratch / 'bench.sqlite3'}"
+        )
+        yield
+    finally:
+        if cluster is not None:
+            from django.conf import settings
+            from django.db import connections
+
+            if settings.configured:  # the benchmark's own connections first
+                connections.close_all()
+            cluster.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def prepare() -> str:
+    """Migrate; refuse a database with jobs in it. Returns the engine's name."""
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from webapp.claps.models import ClapJob
+
+    call_command("migrate", verbosity=0)
+    count = ClapJob.objects.count()
+    if count:
+        raise ForeignJobs(
+            f"the database ({settings.DATABASES['default']['NAME']}) holds {count:,} jobs "
+            "this benchmark did not create; it deletes what it creates and nothing else, "
+            "so run it on an empty database (unset DATABASE_URL for a throw-away one)"
+        )
+    return "PostgreSQL" if "postgresql" in settings.DATABASES["default"]["ENGINE"] else "SQLite"

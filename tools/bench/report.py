@@ -1,0 +1,221 @@
+"""The comparison's report: its tables in Markdown, stamped with when, where and how
+it was measured, and written into the marked section of docs/benchmarks.md."""
+
+import os
+import subprocess
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tools.bench.stats import markdown_table
+
+BEGIN = "<!-- make bench: begin (written by python -m tools.bench compare) -->"
+END = "<!-- make bench: end -->"
+
+
+def ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{1000 * seconds:,.0f} ms"
+
+
+def pct(fraction: float) -> str:
+    return f"{100 * fraction:.1f} %" if fraction < 0.1 else f"{100 * fraction:.0f} %"
+
+
+def _commit() -> str:
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], capture_output=True, text=True, check=False)
+        return done.stdout.strip()
+
+    sha = git("rev-parse", "--short", "HEAD") or "unknown"
+    changed = git("status", "--porcelain", "--untracked-files=no")
+    return sha + (" with uncommitted changes" if changed else "")
+
+
+def _load() -> str:
+    return " / ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+@dataclass
+class Report:
+    command: str
+    database: str
+    began: datetime
+    commit: str = field(default_factory=_commit)
+    load_before: str = field(default_factory=_load)
+    load_after: str = ""
+    ended: datetime | None = None
+    sections: list[str] = field(default_factory=list)
+    targets: list[list[str]] = field(default_factory=list)
+
+    def finish(self) -> None:
+        self.ended = datetime.now(UTC)
+        self.load_after = _load()
+
+    def target(self, what: str, figure: str, met: bool) -> None:
+        self.targets.append([what, figure, "met" if met else "**missed**"])
+
+    def pipeline(self, counts, recorders, bare, same, alone, pipe, celery) -> None:
+        def rates(values) -> list[str]:
+            return [f"{values[n]:,.0f}" for n in counts]
+
+        def share(values, ceiling) -> str:
+            return " / ".join(pct(values[n] / ceiling) for n in counts)
+
+        def ratio(name, ours, theirs) -> list[str]:
+            return [name, *[f"{ours[n] / theirs[n]:.1f} x" for n in counts], "", ""]
+
+        blank = [""] * (len(counts) - 1)
+        rows = [
+            [
+                "bare confluent-kafka loop (no work, 1 tiny event)",
+                f"{bare:,.0f}",
+                *blank,
+                "100 %",
+                "",
+            ],
+            [
+                "the worker's work in a bare loop (3 events, WAV)",
+                f"{same:,.0f}",
+                *blank,
+                pct(same / bare),
+                "100 %",
+            ],
+            [
+                "Clapstream workers alone (done event in Kafka)",
+                *rates(alone),
+                share(alone, bare),
+                share(alone, same),
+            ],
+            [
+                f"Clapstream pipeline, {recorders} recorder(s) (done in {self.database})",
+                *rates(pipe),
+                share(pipe, bare),
+                share(pipe, same),
+            ],
+            [
+                "Celery 5 on Redis (result in Redis)",
+                *rates(celery),
+                share(celery, bare),
+                share(celery, same),
+            ],
+            ratio("Clapstream workers / Celery", alone, celery),
+            ratio("Clapstream pipeline / Celery", pipe, celery),
+            ratio("Clapstream pipeline / workers alone", pipe, alone),
+        ]
+        headers = ["system", *[f"jobs/s, {n} worker(s)" for n in counts]]
+        self.sections.append(
+            "Pipeline throughput, 1 clap, 0 ms work, from the first job sent to the last "
+            "done:\n\n" + markdown_table([*headers, "of bare loop", "of same-work loop"], rows)
+        )
+        top = max(counts)
+        self.target(
+            f"pipeline ({recorders} recorders, {self.database}) >= 70 % of workers alone, "
+            f"{top} workers",
+            pct(pipe[top] / alone[top]),
+            pipe[top] >= 0.7 * alone[top],
+        )
+        for n in counts:
+            self.target(
+                f"pipeline >= 2 x Celery, {n} worker(s)",
+                f"{pipe[n] / celery[n]:.1f} x",
+                pipe[n] >= 2 * celery[n],
+            )
+
+    def web(self, processes: int, posts: dict, runs: dict) -> None:
+        ceiling = posts["ceiling"][0]
+        names = {
+            "ceiling": "trivial Django JSON view, 202 (the stack's ceiling)",
+            "clapstream": "POST /api/claps/ (Kafka outbox)",
+            "celery": "the same view with Celery's delay()",
+        }
+        rows = [
+            [names[k], f"{rate:,.0f}", pct(rate / ceiling), f"{cpu:.2f} ms"]
+            for k, (rate, cpu) in posts.items()
+        ]
+        ours, theirs = posts["clapstream"][0], posts["celery"][0]
+        rows.append(["Clapstream / Celery", f"{ours / theirs:.1f} x", "", ""])
+        self.sections.append(
+            f"Submissions: {processes} daphne process(es) on one port, 32 clients posting "
+            "as fast as answered:\n\n"
+            + markdown_table(["view", "POST/s", "of ceiling", "web CPU per POST"], rows)
+        )
+        self.target(
+            "POST /api/claps/ >= 60 % of the ceiling", pct(ours / ceiling), ours >= 0.6 * ceiling
+        )
+        self.target(
+            "POST /api/claps/ >= 2 x Celery's view", f"{ours / theirs:.1f} x", ours >= 2 * theirs
+        )
+
+        described = {
+            "socket": "Clapstream, `done` over the WebSocket",
+            "database": "Clapstream, done in the database (worker's time)",
+            "celery": "Celery, done in the database",
+        }
+        rows = []
+        for (kind, rate), s in runs.items():
+            e2e = s["end_to_end_latency"]
+            errors = ", ".join(f"{k} {v}" for k, v in s["errors"].items()) or "none"
+            live = f"{s['seen_live']:,}" if kind == "socket" else "-"
+            snapshot = f"{s['final_at_snapshot']:,}" if kind == "socket" else "-"
+            rows.append(
+                [
+                    described[kind],
+                    f"{rate:g}/s",
+                    f"{s['done']:,} of {s['sent']:,}",
+                    live,
+                    snapshot,
+                    errors,
+                    ms(e2e["p50"]),
+                    ms(e2e["p99"]),
+                ]
+            )
+            if kind == "socket":
+                limit = 0.1 if rate <= 50 else 1.0
+                p99 = e2e["p99"]
+                self.target(
+                    f"@{rate:g}/s: every done live over its socket, no error, p99 < {ms(limit)}",
+                    f"{s['seen_live']:,} of {s['sent']:,} live, errors {errors}, p99 {ms(p99)}",
+                    s["seen_live"] == s["sent"]
+                    and not s["errors"]
+                    and p99 is not None
+                    and p99 < limit,
+                )
+        self.sections.append(
+            "End to end, 1 worker, 0 ms work, from the POST sent to done; over a socket a "
+            "job counts as seen live only when its `done` arrived as a live message "
+            "(jobs already final in the socket's snapshot are counted apart, with no "
+            "latency):\n\n"
+            + markdown_table(
+                [
+                    "system",
+                    "rate",
+                    "done",
+                    "seen live",
+                    "final at snapshot",
+                    "errors",
+                    "p50",
+                    "p99",
+                ],
+                rows,
+            )
+        )
+
+    def markdown(self) -> str:
+        stamp = (
+            f"Measured {self.began:%Y-%m-%d %H:%M} to {self.ended:%H:%M} UTC at commit "
+            f"{self.commit} on {os.cpu_count()} cores; load average (1/5/15 min) "
+            f"{self.load_before} before, {self.load_after} after; database "
+            f"{self.database}.\nCommand: `{self.command}`"
+        )
+        targets = "Against the targets:\n\n" + markdown_table(
+            ["target", "figure", ""], self.targets
+        )
+        return "\n\n".join([stamp, *self.sections, targets])
+
+    def write_into(self, doc: Path) -> None:
+        text = doc.read_text()
+        if BEGIN not in text or END not in text:
+            raise SystemExit(f"error: {doc} has no section marked {BEGIN} ... {END}")
+        head, rest = text.split(BEGIN, 1)
+        _, tail = rest.split(END, 1)
+        doc.write_text(f"{head}{BEGIN}\n{self.markdown()}\n{END}{tail}")

@@ -1,0 +1,47 @@
+"""Several daphne processes serving one port, for `make run`, the spike and the bench.
+
+daphne runs a process's synchronous views and database calls on one thread, so one
+process uses at most one core and every request, socket snapshot and delivery report
+waits its turn there. This binds the port once, with a deep listen backlog, and starts
+N daphne processes on the inherited socket (`daphne --fd`); the kernel hands each
+connection to whichever process accepts it first. Each process has its own relay, as
+it would in its own pod.
+"""
+
+import os
+import socket
+import sys
+
+from tools.processes import Child, ProcessGroup
+
+ASGI_APP = "webapp.asgi:application"
+BACKLOG = 1024  # Twisted's default of 50 dropped handshakes in a burst
+
+
+def web_processes_wanted() -> int:
+    from streams.envvars import env_int
+
+    return env_int("WEB_PROCESSES", min(4, os.cpu_count() or 1), minimum=1)
+
+
+def listening_socket(port: int, host: str = "127.0.0.1") -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(BACKLOG)
+    sock.set_inheritable(True)
+    return sock
+
+
+def start_web(
+    group: ProcessGroup, port: int, count: int, env: dict[str, str] | None = None
+) -> list[Child]:
+    """`count` daphne processes on one socket bound to port; returns them. The group's
+    children hold the socket; this process closes its copy."""
+    with listening_socket(port) as sock:
+        fd = sock.fileno()
+        argv = [sys.executable, "-m", "daphne", "--fd", str(fd), ASGI_APP]
+        return [
+            group.start("web" if count == 1 else f"web-{n}", argv, env, pass_fds=(fd,))
+            for n in range(1, count + 1)
+        ]
