@@ -84,8 +84,10 @@ class Database:
 
 @pytest.fixture(scope="module")
 def stack(cluster, kafka_broker):
-    # Many jobs from one owner in the scaling test: no throttle in the way.
-    with pods.running(cluster, kafka_config(), CLAP_SUBMIT_RATE="100000/min") as s:
+    # Many jobs from one owner, all from 127.0.0.1, in the scaling test: no limit in the way.
+    with pods.running(
+        cluster, kafka_config(), CLAP_SUBMIT_RATE="100000/min", CLAP_ADDRESS_RATE=""
+    ) as s:
         yield s
 
 

@@ -66,8 +66,13 @@ def main(argv: list[str] | None = None) -> None:
     broker.start()
     try:
         os.environ["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap
+        # Every simulated user comes from 127.0.0.1: no per-address limit in the way.
         with pods.running(
-            cluster, kafka_config(), CLAP_SUBMIT_RATE="100000/min", CLAP_WORK_MS=o.work_ms
+            cluster,
+            kafka_config(),
+            CLAP_SUBMIT_RATE="100000/min",
+            CLAP_ADDRESS_RATE="",
+            CLAP_WORK_MS=o.work_ms,
         ) as stack:
             print(f"web pod at {stack.url}; load {load()}")
             print(
