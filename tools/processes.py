@@ -19,6 +19,22 @@ from streams.lifetime import die_with_parent
 log = logging.getLogger(__name__)
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether the process exists (a zombie child of ours is reaped and counts as dead)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child of ours still "exists"; reap it and report it dead.
+    try:
+        reaped, _ = os.waitpid(pid, os.WNOHANG)
+        return reaped == 0
+    except ChildProcessError:
+        return True
+
+
 @dataclass
 class Child:
     name: str

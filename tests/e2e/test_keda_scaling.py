@@ -31,6 +31,7 @@ from tests.deploy.manifests import E2E, app_kafka_config, build, one
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_overlays import STRICT_APPLY, warnings_in
 from tests.e2e.timeline import Timeline
+from tests.support.waiting import wait_until
 from tools.sandbox import private_kafka, process_env
 
 pytestmark = pytest.mark.kafka
@@ -45,14 +46,8 @@ HOLD = 4  # seconds a reached replica count must hold: two HPA syncs, four KEDA 
 
 
 def wait_for(condition, timeout: float, what: str, interval: float = 0.25):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(interval)
+    """The shared wait, at a pace the API server does not feel."""
+    return wait_until(condition, timeout, what, interval=interval)
 
 
 def quantity(text: str) -> float:

@@ -21,21 +21,7 @@ from tools.broker.config import write_config
 from tools.broker.jars import cache_home, fetch_jars
 from tools.broker.java import java_command, require_java
 from tools.ports import port_open
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie child of ours still "exists"; reap it and report it dead.
-    try:
-        reaped, _ = os.waitpid(pid, os.WNOHANG)
-        return reaped == 0
-    except ChildProcessError:
-        return True
+from tools.processes import pid_alive
 
 
 @dataclass

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from streams.lifetime import die_with_parent
+from tools.processes import pid_alive
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class Record:
     log: str
 
     def alive(self) -> bool:
-        if not _exists(self.pid) or _state(self.pid) in (None, "Z"):
+        if not pid_alive(self.pid) or _state(self.pid) in (None, "Z"):
             return False
         try:
             program = Path(f"/proc/{self.pid}/cmdline").read_bytes().split(b"\0")[0]
@@ -34,21 +35,6 @@ class Record:
             return False
         # Empty for a moment while the new program is being exec'd.
         return program in (b"", self.argv[0].encode())
-
-
-def _exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A child of this very process lingers as a zombie until reaped.
-    try:
-        reaped, _ = os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return reaped == 0
 
 
 class Daemons:
@@ -132,7 +118,7 @@ def group_members(pgid: int) -> list[int]:
 def _wait_gone(pgid: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        _exists(pgid)  # reaps the leader if it is our child
+        pid_alive(pgid)  # reaps the leader if it is our child
         if not group_members(pgid):
             return
         time.sleep(0.1)
