@@ -73,6 +73,7 @@ class ControlReader:
 
     POLL_SECONDS = 0.2
     RETRY_SECONDS = 2.0
+    COMPLAIN_SECONDS = 30.0  # an unreachable topic is said once, then every 30 s
 
     def __init__(self, kafka: KafkaConfig, cancelled: CancelledJobs, client_id: str) -> None:
         self.kafka = kafka
@@ -80,6 +81,7 @@ class ControlReader:
         self.caught_up = threading.Event()  # set once every partition was read to its end
         self._stop = threading.Event()
         self._behind: set[int] = set()
+        self._next_complaint = float("-inf")
         self._consumer = Consumer(
             kafka.consumer(
                 # Required by the client, but never joined or committed: assign() only.
@@ -122,7 +124,11 @@ class ControlReader:
             if meta.error is not None:
                 raise KafkaException(meta.error)
         except KafkaException as exc:
-            log.warning("cannot read %s yet (%s); cancel requests wait", topic, exc)
+            now = time.monotonic()
+            level = logging.WARNING if now >= self._next_complaint else logging.DEBUG
+            if level == logging.WARNING:
+                self._next_complaint = now + self.COMPLAIN_SECONDS
+            log.log(level, "cannot read %s yet (%s); cancel requests wait", topic, exc)
             return False
         partitions = sorted(meta.partitions)
         self._behind = set(partitions)
