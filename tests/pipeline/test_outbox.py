@@ -3,7 +3,7 @@
 import threading
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from django.db import OperationalError
 from django.db.backends.signals import connection_created
 from rest_framework.test import APIClient
@@ -12,7 +12,7 @@ from streams import messages
 from streams.config import KafkaConfig
 from tests.support.waiting import wait_until
 from webapp.claps.models import ClapJob
-from webapp.claps.publisher import Publisher
+from webapp.claps.publisher import MARK_BATCH, Publisher
 from webapp.claps.recorder import Recorder
 
 pytestmark = [pytest.mark.kafka, pytest.mark.django_db(transaction=True)]
@@ -115,3 +115,36 @@ def test_delivery_reports_share_one_database_connection(isolated_kafka):
         publisher.close()
         connection_created.disconnect(count)
     assert opened.count("kafka-delivery") == 1
+
+
+def test_a_burst_of_reports_marks_each_row_with_its_own_position(isolated_kafka):
+    """Reports are marked in batches of MARK_BATCH rows per statement; each row still
+    gets the partition and offset Kafka gave its own message."""
+    jobs = ClapJob.objects.bulk_create(
+        ClapJob(owner="anon:x", claps=1) for _ in range(MARK_BATCH * 2 + 7)
+    )
+    publisher = Publisher(isolated_kafka)
+    try:
+        for job in jobs:
+            publisher.publish_job(job)
+        assert publisher.flush(30) == 0
+    finally:
+        publisher.close()
+    rows = {str(row.id): row for row in ClapJob.objects.all()}
+    assert all(row.published_at is not None for row in rows.values())
+    consumer = Consumer(isolated_kafka.consumer("test-reader", **{"enable.partition.eof": True}))
+    topic = isolated_kafka.topics.jobs
+    partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+    consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+    seen, ended = {}, set()
+    try:
+        while len(ended) < len(partitions):
+            msg = consumer.poll(10)
+            assert msg is not None, "the jobs topic did not reach its end"
+            if msg.error():
+                ended.add(msg.partition())
+                continue
+            seen[msg.key().decode()] = (msg.partition(), msg.offset())
+    finally:
+        consumer.close()
+    assert seen == {job_id: (row.partition, row.offset) for job_id, row in rows.items()}

@@ -5,21 +5,23 @@ worker and recorder processes, so runs never disturb each other or a live system
 """
 
 import io
+import os
 import sys
 import threading
 import time
 import uuid
 from datetime import UTC, datetime
 
-from confluent_kafka import OFFSET_END, Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, Producer, TopicPartition
 from django.test import override_settings
 
 from streams import messages
 from streams.config import KafkaConfig
+from tools.bench.proc import cpu_seconds
 from tools.processes import ProcessGroup
 from tools.sandbox import private_kafka, process_env
 from webapp.claps.models import ClapJob, Status
-from webapp.claps.publisher import Publisher, publisher, reset_publisher
+from webapp.claps.publisher import publisher, reset_publisher
 from webapp.claps.services import clap_submit
 
 
@@ -68,15 +70,26 @@ class Pipeline:
                 [sys.executable, "-m", "worker"],
                 {**self.env, "WORKER_ID": f"bench-worker-{n}"},
             )
-        self.publisher = Publisher(self.kafka)
+        # The site's own publisher, as clap_submit uses it: warmed up with the rest, so
+        # no measured job waits for its connection and producer id.
+        self.publisher = publisher()
         self.warm_up()
         return self
 
     def __exit__(self, *exc):
-        self.publisher.close()
         reset_publisher()
         self._settings.disable()
         self.group.stop_all(timeout=30)
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds used so far by its workers, its recorders and this process (the
+        publisher)."""
+        used = {"workers": 0.0, "recorders": 0.0, "publisher": sum(os.times()[:2])}
+        for name, child in self.group.children.items():
+            used["workers" if name.startswith("worker") else "recorders"] += cpu_seconds(
+                child.proc.pid
+            )
+        return used
 
     def forget_jobs(self) -> None:
         ClapJob.objects.filter(owner__startswith="bench:").delete()
@@ -103,8 +116,8 @@ class Pipeline:
         return jobs / (time.perf_counter() - began)
 
     def latencies(self, rate: float, seconds: float) -> list[float]:
-        """Seconds from submission (the API's service call) to the done event, at a
-        steady rate."""
+        """Seconds from submission (the API's service call) to the worker's done event
+        (its record's timestamp), at a steady rate."""
         done_at: dict[str, float] = {}
         listening = threading.Event()
         stop = threading.Event()
@@ -127,22 +140,26 @@ class Pipeline:
         return [done_at[j] - t for j, t in submitted.items()]
 
     def _listen_done(self, done_at, listening, stop) -> None:
+        """Each done event's time, from its record's timestamp (the worker's produce
+        time), so the listener's own start-up or lag never counts as the pipeline's."""
         consumer = Consumer(self.kafka.consumer(f"latency-{uuid.uuid4().hex}"))
         t = self.kafka.topics
-        consumer.assign(
-            [TopicPartition(t.events, p, OFFSET_END) for p in range(t.events_partitions)]
-        )
-        while not consumer.assignment() or not consumer.position(consumer.assignment()):
-            time.sleep(0.01)
-        consumer.poll(0.5)
+        ends = [
+            TopicPartition(
+                t.events,
+                p,
+                consumer.get_watermark_offsets(TopicPartition(t.events, p), timeout=10)[1],
+            )
+            for p in range(t.events_partitions)
+        ]
+        consumer.assign(ends)
         listening.set()
         while not stop.is_set():
             msg = consumer.poll(0.2)
             if msg is None or msg.error():
                 continue
             if b'"type":"done"' in msg.value():
-                done_at[msg.key().decode()] = time.time()
-        consumer.close()
+                done_at.setdefault(msg.key().decode(), msg.timestamp()[1] / 1000)
 
 
 def consume_produce_loop(base: KafkaConfig, jobs: int, events_of, partitions: int = 12) -> float:

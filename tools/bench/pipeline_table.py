@@ -1,12 +1,15 @@
 """The pipeline alone: jobs/s (1 clap, 0 ms work) with 1 and 2 workers against a
 bare consume-then-produce loop, and end-to-end latency at a steady rate.
 
---observability measures each worker count twice in the same run: plain logs and no
-span export, then JSON logs (LOG_FORMAT=json) with every span exported over OTLP to
-a local sink; its rows give the cost of logging and tracing."""
+--observability measures each worker count with logging and tracing off (plain logs,
+no span export) and on (LOG_FORMAT=json, every span exported over OTLP to a local
+sink process), alternating off and on --repeat times in the same run; its rows give
+the medians and the cost, in throughput, latency and CPU per job."""
 
 import os
-from contextlib import ExitStack
+import statistics
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 from django.conf import settings
 
@@ -15,6 +18,8 @@ from tools.bench.otlp_sink import OtlpSink
 from tools.bench.pipeline import Pipeline, bare_loop
 from tools.bench.stats import percentile, table
 from tools.broker.process import broker_unless_configured
+
+PERCENTILES = (50, 95, 99)
 
 
 def add_arguments(parser) -> None:
@@ -28,62 +33,113 @@ def add_arguments(parser) -> None:
         help="each worker count with logging and tracing off, then on (JSON logs, spans "
         "exported over OTLP to a local sink), and the cost",
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="with --observability: off/on pairs per worker count (medians are shown)",
+    )
 
 
-def _measure(base, count, jobs, rate, seconds, env=None) -> tuple[float, list[float]]:
+@dataclass
+class Measure:
+    rate: float  # jobs/s
+    latency: dict[int, float]  # percentile -> seconds
+    cpu_ms: dict[str, float]  # process kind -> CPU ms per job, over the throughput run
+
+
+def _measure(base, count, jobs, rate, seconds, env=None) -> Measure:
     with Pipeline(base, count, env=env) as pipeline:
+        before = pipeline.cpu_seconds()
         rate_done = pipeline.throughput(jobs)
+        after = pipeline.cpu_seconds()
         lat = pipeline.latencies(rate, seconds)
     pipeline.forget_jobs()  # once its processes have stopped writing
-    return rate_done, lat
+    return Measure(
+        rate_done,
+        {p: percentile(lat, p) for p in PERCENTILES},
+        {kind: 1000 * (after[kind] - before[kind]) / jobs for kind in before},
+    )
 
 
-def _traced(sink: OtlpSink) -> dict[str, str]:
-    """Logging and tracing on, for the processes and for this one (the publisher)."""
-    env = {"LOG_FORMAT": "json", "OTEL_EXPORTER_OTLP_ENDPOINT": sink.endpoint}
+@contextmanager
+def _traced(sink: OtlpSink):
+    """Logging and tracing on, for the processes (the env it gives) and for this one
+    (the publisher)."""
     os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = sink.endpoint
     tracing.enable_from_env("bench")
-    return env
+    try:
+        yield {"LOG_FORMAT": "json", "OTEL_EXPORTER_OTLP_ENDPOINT": sink.endpoint}
+    finally:
+        tracing.disable()
+        os.environ.pop("OTEL_EXPORTER_OTLP_ENDPOINT")
 
 
-def run(jobs, workers, rate, seconds, observability=False, **_) -> None:
-    with broker_unless_configured(print) as bootstrap, ExitStack() as stack:
+def _median(measures: list[Measure]) -> Measure:
+    return Measure(
+        statistics.median(m.rate for m in measures),
+        {p: statistics.median(m.latency[p] for m in measures) for p in PERCENTILES},
+        {k: statistics.median(m.cpu_ms[k] for m in measures) for k in measures[0].cpu_ms},
+    )
+
+
+def run(jobs, workers, rate, seconds, observability=False, repeat=3, **_) -> None:
+    with broker_unless_configured(print) as bootstrap:
         base = settings.KAFKA.__class__(
             **{**settings.KAFKA.__dict__, "bootstrap_servers": bootstrap}
         )
         print(f"bare loop, {jobs} messages...")
         ceiling = bare_loop(base, jobs)
-        rows = [["bare consume-then-produce loop", f"{ceiling:,.0f}", "100 %", "", "", ""]]
+        rows = [["bare consume-then-produce loop", f"{ceiling:,.0f}", "100 %", "", "", "", ""]]
         for count in [int(n) for n in workers.split(",")]:
-            print(f"pipeline with {count} worker(s), {jobs} jobs...")
-            off = _measure(base, count, jobs, rate, seconds)
-            rows.append(_row(f"clapstream, {count} worker(s)", ceiling, *off))
+            name = f"clapstream, {count} worker(s)"
             if not observability:
+                print(f"pipeline with {count} worker(s), {jobs} jobs...")
+                rows.append(_row(name, ceiling, _measure(base, count, jobs, rate, seconds)))
                 continue
-            sink = stack.enter_context(OtlpSink())
-            print(f"again with JSON logs and spans exported to {sink.endpoint}...")
-            on = _measure(base, count, jobs, rate, seconds, env=_traced(sink))
-            tracing.disable()
-            os.environ.pop("OTEL_EXPORTER_OTLP_ENDPOINT")
-            print(f"the sink took {sink.requests} exports, {sink.bytes:,} bytes")
-            rows.append(_row("  with logging + tracing on", ceiling, *on))
+            offs, ons = [], []
+            with OtlpSink() as sink:
+                for n in range(1, repeat + 1):
+                    print(f"{count} worker(s), pair {n} of {repeat}: off, then on...")
+                    offs.append(_measure(base, count, jobs, rate, seconds))
+                    with _traced(sink) as env:
+                        ons.append(_measure(base, count, jobs, rate, seconds, env))
+                    print(f"  off {_brief(offs[-1])}\n  on  {_brief(ons[-1])}")
+            print(sink.summary)
+            off, on = _median(offs), _median(ons)
+            rows.append(_row(f"{name}, median of {repeat}", ceiling, off))
+            rows.append(_row("  with logging + tracing on", ceiling, on))
             rows.append(_cost(off, on))
-    print(table(["system", "jobs/s", "of ceiling", f"p50 @{rate:g}/s", "p95", "p99"], rows))
+    print(
+        table(
+            ["system", "jobs/s", "of ceiling", f"p50 @{rate:g}/s", "p95", "p99", "CPU per job"],
+            rows,
+        )
+    )
 
 
-def _row(name, ceiling, rate_done, lat) -> list[str]:
+def _brief(m: Measure) -> str:
+    cpu = ", ".join(f"{k} {v:.3f}" for k, v in m.cpu_ms.items())
+    return f"{m.rate:,.0f} jobs/s, p99 {1000 * m.latency[99]:.0f} ms, CPU ms/job: {cpu}"
+
+
+def _row(name, ceiling, m: Measure) -> list[str]:
     return [
         name,
-        f"{rate_done:,.0f}",
-        f"{100 * rate_done / ceiling:.0f} %",
-        *(f"{1000 * percentile(lat, p):.0f} ms" for p in (50, 95, 99)),
+        f"{m.rate:,.0f}",
+        f"{100 * m.rate / ceiling:.0f} %",
+        *(f"{1000 * m.latency[p]:.0f} ms" for p in PERCENTILES),
+        f"{sum(m.cpu_ms.values()):.2f} ms",
     ]
 
 
-def _cost(off, on) -> list[str]:
-    """How much worse 'on' is: throughput lost, and latency added, in per cent."""
-    (rate_off, lat_off), (rate_on, lat_on) = off, on
-    worse = [
-        f"{100 * (percentile(lat_on, p) / percentile(lat_off, p) - 1):+.0f} %" for p in (50, 95, 99)
+def _cost(off: Measure, on: Measure) -> list[str]:
+    """How much worse 'on' is: throughput lost, latency and CPU added, in per cent."""
+    cpu_off, cpu_on = sum(off.cpu_ms.values()), sum(on.cpu_ms.values())
+    return [
+        "  cost of logging + tracing",
+        f"{100 * (1 - on.rate / off.rate):+.1f} %",
+        "",
+        *(f"{100 * (on.latency[p] / off.latency[p] - 1):+.0f} %" for p in PERCENTILES),
+        f"{100 * (cpu_on / cpu_off - 1):+.0f} %",
     ]
-    return ["  cost of logging + tracing", f"{100 * (1 - rate_on / rate_off):+.1f} %", "", *worse]

@@ -1,7 +1,8 @@
 """Publishing to Kafka from the web site: jobs (the outbox), cancel requests.
 
 One idempotent producer per process. Delivery reports, served by a background poll
-thread, stamp the job row with published time, partition and offset. A job whose
+thread, stamp the job rows with published time, partition and offset (one statement
+for each batch of reports). A job whose
 publish failed keeps published_at NULL and the recorder's sweeper tries again, so
 nothing accepted is lost; a second publish of the same job is harmless because
 workers and the recorder are idempotent.
@@ -14,12 +15,13 @@ from functools import cache
 
 from confluent_kafka import KafkaError, KafkaException, Producer
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, close_old_connections, models
 
 from streams import logs, messages, tracing
 from webapp.claps.models import ClapJob
 
 log = logging.getLogger(__name__)
+MARK_BATCH = 500  # rows per UPDATE: SQLite takes at most 32,766 parameters
 
 
 class PublishError(RuntimeError):
@@ -34,11 +36,17 @@ class Publisher:
         self._closed = threading.Event()
         self._jobs_in_flight = 0
         self._lock = threading.Lock()
-        threading.Thread(target=self._serve_reports, name="kafka-delivery", daemon=True).start()
+        self._delivered: list[tuple[str, int, int, tracing.TraceContext]] = []
+        self._reports = threading.Thread(
+            target=self._serve_reports, name="kafka-delivery", daemon=True
+        )
+        self._reports.start()
 
     def _serve_reports(self) -> None:
         while not self._closed.is_set():
             self.producer.poll(0.2)
+            self._mark_published()
+        self._mark_published()  # what close()'s flush delivered
 
     def publish_job(self, job: ClapJob) -> None:
         """Queue the job's message, in its trace; its delivery report marks the row
@@ -80,26 +88,46 @@ class Publisher:
 
     def _job_delivered(self, err: KafkaError | None, msg, trace: tracing.TraceContext) -> None:
         self._count_in_flight(-1)
-        with tracing.about_message(msg), tracing.as_current(trace):
-            self._mark_published(err, msg, msg.key().decode())
-
-    def _mark_published(self, err: KafkaError | None, msg, job_id: str) -> None:
         if err is not None:
-            log.warning("job %s not published (%s); the sweeper will retry", job_id, err)
+            with tracing.about_message(msg), tracing.as_current(trace):
+                log.warning("job %s not published (%s); the sweeper will retry", msg.key(), err)
             return
+        with self._lock:  # reports are served by whichever thread polls or flushes
+            self._delivered.append((msg.key().decode(), msg.partition(), msg.offset(), trace))
+
+    def _mark_published(self) -> None:
+        """Stamp the rows of the jobs delivered since the last call, MARK_BATCH per
+        statement. One UPDATE per report kept the reports behind the submissions under
+        load, and the sweeper republished every job not marked yet (each ran twice)."""
+        with self._lock:
+            delivered, self._delivered = self._delivered, []
+        for start in range(0, len(delivered), MARK_BATCH):
+            self._mark(delivered[start : start + MARK_BATCH])
+
+    def _mark(self, delivered: list[tuple[str, int, int, tracing.TraceContext]]) -> None:
         # One connection for all reports, kept until it fails: reconnecting for each
-        # (what CONN_MAX_AGE=0 asks of requests) made the reports fall behind the
-        # submissions under load, and the sweeper republished every job not marked yet.
+        # batch (what CONN_MAX_AGE=0 asks of requests) is what fell behind before.
         try:
-            ClapJob.objects.filter(id=job_id, published_at__isnull=True).update(
-                published_at=datetime.now(UTC), partition=msg.partition(), offset=msg.offset()
+            ClapJob.objects.filter(
+                id__in=[job_id for job_id, *_ in delivered], published_at__isnull=True
+            ).update(
+                published_at=datetime.now(UTC),
+                partition=_by_job(delivered, 1, models.IntegerField()),
+                offset=_by_job(delivered, 2, models.BigIntegerField()),
             )
-            log.debug("job %s published", job_id)
         except DatabaseError as exc:
             # Raising here would end the delivery thread for good (poll() re-raises).
-            # The row stays unpublished; the sweeper publishes it again, harmlessly.
-            log.warning("job %s published but not marked so (%s)", job_id, exc)
+            # The rows stay unpublished; the sweeper publishes them again, harmlessly.
+            log.warning("%d job(s) published but not marked so (%s)", len(delivered), exc)
             close_old_connections()
+            return
+        if log.isEnabledFor(logging.DEBUG):
+            for job_id, partition, offset, trace in delivered:
+                with (
+                    logs.job_context(job_id=job_id, partition=partition, offset=offset),
+                    tracing.as_current(trace),
+                ):
+                    log.debug("job %s published", job_id)
 
     def publish_cancel(self, job_id: str, timeout: float = 5.0) -> None:
         """Tell the workers to stop the job and announce it cancelled; confirmed or raises."""
@@ -130,11 +158,21 @@ class Publisher:
             raise PublishError(f"Kafka did not confirm the cancel request: {errors or 'timeout'}")
 
     def flush(self, timeout: float = 10.0) -> int:
-        return self.producer.flush(timeout)
+        """Wait for every delivery report, and mark the delivered jobs published."""
+        left = self.producer.flush(timeout)
+        self._mark_published()
+        return left
 
     def close(self) -> None:
         self.flush()
         self._closed.set()
+        self._reports.join(5.0)
+
+
+def _by_job(delivered: list[tuple], field: int, output_field) -> models.Case:
+    """The value at index `field` of each delivered job's tuple, as SQL on its row."""
+    whens = [models.When(id=row[0], then=models.Value(row[field])) for row in delivered]
+    return models.Case(*whens, output_field=output_field)
 
 
 @cache
