@@ -24,6 +24,7 @@ from streams.envvars import env_str
 log = logging.getLogger(__name__)
 
 HEADER = "traceparent"
+DEFAULT_SAMPLE_RATIO = 0.1
 _TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?")
 KINDS = ("internal", "server", "client", "producer", "consumer")
 
@@ -116,7 +117,7 @@ class Span:
 class _Sdk:
     """The OpenTelemetry side, built only when spans are to be exported."""
 
-    def __init__(self, exporter, process: str, batch: bool) -> None:
+    def __init__(self, exporter, process: str, batch: bool, sampler=None) -> None:
         from opentelemetry import context as otel_context
         from opentelemetry import trace
         from opentelemetry.sdk.resources import Resource
@@ -127,7 +128,8 @@ class _Sdk:
         self.empty = otel_context.Context
         self.kinds = {kind: getattr(trace.SpanKind, kind.upper()) for kind in KINDS}
         resource = Resource.create({"service.name": f"clapstream-{process}"})
-        self.provider = TracerProvider(resource=resource)
+        # No sampler: the SDK's choice, from OTEL_TRACES_SAMPLER (default: every trace).
+        self.provider = TracerProvider(resource=resource, sampler=sampler)
         processor = BatchSpanProcessor if batch else SimpleSpanProcessor
         self.provider.add_span_processor(processor(exporter))
         self.tracer = self.provider.get_tracer("clapstream")
@@ -158,21 +160,35 @@ def enable_from_env(process: str) -> bool:
     """Export spans when OTEL_EXPORTER_OTLP_ENDPOINT is set, over OTLP http/protobuf
     (every collector takes it; the gRPC exporter would add grpcio, ~19 MB, to the image);
     the exporter reads the standard OTEL_EXPORTER_OTLP_* variables itself. True when it
-    did."""
+    did.
+
+    Unless OTEL_TRACES_SAMPLER says otherwise, one trace in ten (DEFAULT_SAMPLE_RATIO)
+    is exported, chosen where it starts and followed by every process: exporting every
+    span of zero-work jobs costs a sixth of the pipeline's throughput
+    (docs/benchmarks.md). Log lines name their trace either way."""
     if not env_str("OTEL_EXPORTER_OTLP_ENDPOINT"):
         return False
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
-    use_exporter(OTLPSpanExporter(), process, batch=True)
-    log.info("exporting spans over OTLP as clapstream-%s", process)
+    sampler = None
+    if not env_str("OTEL_TRACES_SAMPLER"):
+        sampler = ParentBased(TraceIdRatioBased(DEFAULT_SAMPLE_RATIO))
+    use_exporter(OTLPSpanExporter(), process, batch=True, sampler=sampler)
+    log.info(
+        "exporting spans over OTLP as clapstream-%s (%s)",
+        process,
+        _sdk.provider.sampler.get_description(),
+    )
     return True
 
 
-def use_exporter(exporter, process: str, *, batch: bool = False) -> None:
-    """Send every span to this OpenTelemetry span exporter (tests: an in-memory one)."""
+def use_exporter(exporter, process: str, *, batch: bool = False, sampler=None) -> None:
+    """Send spans to this OpenTelemetry span exporter (tests: an in-memory one); the
+    sampler, when given, chooses which traces."""
     global _sdk
     disable()
-    _sdk = _Sdk(exporter, process, batch)
+    _sdk = _Sdk(exporter, process, batch, sampler)
 
 
 def disable() -> None:
@@ -185,6 +201,16 @@ def disable() -> None:
 
 def exporting() -> bool:
     return _sdk is not None
+
+
+def start_trace() -> TraceContext:
+    """A new trace's context, sampled as the exporter's sampler decides (for a trace
+    that starts outside any span, e.g. a job submitted by a command)."""
+    context = TraceContext.root()
+    if _sdk is None:
+        return context
+    decision = _sdk.provider.sampler.should_sample(None, int(context.trace_id, 16), "trace")
+    return TraceContext(context.trace_id, context.span_id, decision.decision.is_sampled())
 
 
 def _recording(parent: TraceContext | None) -> "_Sdk | None":

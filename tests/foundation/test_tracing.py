@@ -95,3 +95,29 @@ def test_an_unsampled_trace_goes_on_without_the_sdk(spans):
         assert not attempt.context.sampled
     assert tracing.record_span("write", job.context, 1.0, 2.0).sampled is False
     assert spans.get_finished_spans() == ()
+
+
+def test_an_exporter_from_the_environment_samples_one_trace_in_ten(monkeypatch):
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.delenv("OTEL_TRACES_SAMPLER", raising=False)
+    assert tracing.enable_from_env("test")
+    try:
+        sampled = sum(tracing.start_trace().sampled for _ in range(4000))
+    finally:
+        tracing.disable()
+    # 400 expected; the bounds are over 10 standard deviations away.
+    assert 200 < sampled < 600
+
+
+def test_the_standard_sampler_variable_overrides_the_default(monkeypatch):
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_on")
+    assert tracing.enable_from_env("test")
+    try:
+        assert all(tracing.start_trace().sampled for _ in range(200))
+    finally:
+        tracing.disable()
+
+
+def test_without_an_exporter_a_new_trace_is_sampled():
+    assert tracing.start_trace().sampled

@@ -32,7 +32,7 @@ def clap_submit(
     *, owner: str, claps: int, note: str = "", fail_at_clap: int | None = None
 ) -> ClapJob:
     # The job's trace is the submitting request's (or a new one outside a request).
-    trace = tracing.current() or tracing.TraceContext.root()
+    trace = tracing.current() or tracing.start_trace()
     with transaction.atomic():
         job = ClapJob.objects.create(
             owner=owner,
