@@ -11,9 +11,11 @@ from rest_framework.test import APIClient
 from streams import messages
 from streams.config import KafkaConfig
 from tests.support.waiting import wait_until
+from webapp.claps import publisher as publisher_module
 from webapp.claps.models import ClapJob
 from webapp.claps.publisher import MARK_BATCH, Publisher
 from webapp.claps.recorder import Recorder
+from webapp.claps.row_updates import update_each
 
 pytestmark = [pytest.mark.kafka, pytest.mark.django_db(transaction=True)]
 
@@ -58,15 +60,14 @@ def test_the_sweeper_republishes_what_kafka_never_acknowledged(isolated_kafka):
 
 def test_delivery_reports_outlive_a_database_error(isolated_kafka, monkeypatch):
     unmarked, marked = (ClapJob.objects.create(owner="anon:x", claps=1) for _ in range(2))
-    update = ClapJob.objects.filter
     away = [OperationalError("the database is away")]
 
-    def filter_once_away(*args, **kwargs):
+    def update_once_away(*args, **kwargs):
         if away:
             raise away.pop()
-        return update(*args, **kwargs)
+        return update_each(*args, **kwargs)
 
-    monkeypatch.setattr(ClapJob.objects, "filter", filter_once_away)
+    monkeypatch.setattr(publisher_module, "update_each", update_once_away)
     publisher = Publisher(isolated_kafka)
     try:
         publisher.publish_job(unmarked)
@@ -118,7 +119,7 @@ def test_delivery_reports_share_one_database_connection(isolated_kafka):
 
 
 def test_a_burst_of_reports_marks_each_row_with_its_own_position(isolated_kafka):
-    """Reports are marked in batches of MARK_BATCH rows per statement; each row still
+    """Reports are marked in batches of MARK_BATCH rows per transaction; each row still
     gets the partition and offset Kafka gave its own message."""
     jobs = ClapJob.objects.bulk_create(
         ClapJob(owner="anon:x", claps=1) for _ in range(MARK_BATCH * 2 + 7)

@@ -1,7 +1,7 @@
 """Publishing to Kafka from the web site: jobs (the outbox), cancel requests.
 
 One idempotent producer per process. Delivery reports, served by a background poll
-thread, stamp the job rows with published time, partition and offset (one statement
+thread, stamp the job rows with published time, partition and offset (one transaction
 for each batch of reports). A job whose
 publish failed keeps published_at NULL and the recorder's sweeper tries again, so
 nothing accepted is lost; a second publish of the same job is harmless because
@@ -15,13 +15,14 @@ from functools import cache
 
 from confluent_kafka import KafkaError, KafkaException, Producer
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, models
+from django.db import DatabaseError, close_old_connections, transaction
 
 from streams import logs, messages, tracing
 from webapp.claps.models import ClapJob
+from webapp.claps.row_updates import update_each
 
 log = logging.getLogger(__name__)
-MARK_BATCH = 500  # rows per UPDATE: SQLite takes at most 32,766 parameters
+MARK_BATCH = 500  # rows per transaction, so their locks are held briefly
 
 
 class PublishError(RuntimeError):
@@ -97,7 +98,7 @@ class Publisher:
 
     def _mark_published(self) -> None:
         """Stamp the rows of the jobs delivered since the last call, MARK_BATCH per
-        statement. One UPDATE per report kept the reports behind the submissions under
+        transaction. A transaction per report kept the reports behind the submissions under
         load, and the sweeper republished every job not marked yet (each ran twice)."""
         with self._lock:
             delivered, self._delivered = self._delivered, []
@@ -107,14 +108,16 @@ class Publisher:
     def _mark(self, delivered: list[tuple[str, int, int, tracing.TraceContext]]) -> None:
         # One connection for all reports, kept until it fails: reconnecting for each
         # batch (what CONN_MAX_AGE=0 asks of requests) is what fell behind before.
+        now = datetime.now(UTC)
+        rows = [
+            ClapJob(id=job_id, published_at=now, partition=partition, offset=offset)
+            for job_id, partition, offset, _ in delivered
+        ]
         try:
-            ClapJob.objects.filter(
-                id__in=[job_id for job_id, *_ in delivered], published_at__isnull=True
-            ).update(
-                published_at=datetime.now(UTC),
-                partition=_by_job(delivered, 1, models.IntegerField()),
-                offset=_by_job(delivered, 2, models.BigIntegerField()),
-            )
+            with transaction.atomic():
+                update_each(
+                    rows, ["published_at", "partition", "offset"], unless_set="published_at"
+                )
         except DatabaseError as exc:
             # Raising here would end the delivery thread for good (poll() re-raises).
             # The rows stay unpublished; the sweeper publishes them again, harmlessly.
@@ -167,12 +170,6 @@ class Publisher:
         self.flush()
         self._closed.set()
         self._reports.join(5.0)
-
-
-def _by_job(delivered: list[tuple], field: int, output_field) -> models.Case:
-    """The value at index `field` of each delivered job's tuple, as SQL on its row."""
-    whens = [models.When(id=row[0], then=models.Value(row[field])) for row in delivered]
-    return models.Case(*whens, output_field=output_field)
 
 
 @cache
