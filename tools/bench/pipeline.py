@@ -17,6 +17,7 @@ from django.test import override_settings
 
 from streams import messages
 from streams.config import KafkaConfig
+from tools.bench.group import wait_settled
 from tools.bench.proc import cpu_seconds
 from tools.processes import ProcessGroup
 from tools.sandbox import private_kafka, process_env
@@ -95,7 +96,9 @@ class Pipeline:
         ClapJob.objects.filter(owner__startswith="bench:").delete()
 
     def warm_up(self, jobs: int = 24) -> None:
-        """Until every worker has joined and the recorder writes, nothing is measured."""
+        """Until every worker holds partitions and the recorder writes, nothing is
+        measured."""
+        wait_settled(self.kafka, self.workers)
         owner = f"bench:{uuid.uuid4().hex}"
         for job in ClapJob.objects.bulk_create(
             [ClapJob(owner=owner, claps=1) for _ in range(jobs)]

@@ -11,6 +11,7 @@ from confluent_kafka import OFFSET_END, Consumer, Producer, TopicPartition
 
 from streams import messages
 from streams.config import KafkaConfig
+from tools.bench.group import wait_settled
 from tools.bench.pipeline import consume_produce_loop
 from tools.processes import ProcessGroup
 from tools.sandbox import private_kafka, process_env
@@ -39,7 +40,8 @@ class Workers:
                 [sys.executable, "-m", "worker"],
                 {**self.env, "WORKER_ID": f"bench-worker-{n}"},
             )
-        self.throughput(24)  # until every worker has joined, nothing is measured
+        wait_settled(self.kafka, self.workers)  # until every worker holds partitions,
+        self.throughput(24)  # and has done a job, nothing is measured
         return self
 
     def __exit__(self, *exc):
