@@ -1,11 +1,10 @@
 """Publishing to Kafka from the web site: jobs (the outbox), cancel requests.
 
 One idempotent producer per process. Delivery reports, served by a background poll
-thread, stamp the job rows with published time, partition and offset (one transaction
-for each batch of reports). A job whose
-publish failed keeps published_at NULL and the recorder's sweeper tries again, so
-nothing accepted is lost; a second publish of the same job is harmless because
-workers and the recorder are idempotent.
+thread, stamp the job rows with published time, partition and offset, one transaction
+for each batch of reports. A job whose publish failed keeps published_at NULL and the
+recorder's sweeper tries again, so nothing accepted is lost; a second publish of the
+same job is harmless because workers and the recorder are idempotent.
 """
 
 import logging
@@ -91,15 +90,18 @@ class Publisher:
         self._count_in_flight(-1)
         if err is not None:
             with tracing.about_message(msg), tracing.as_current(trace):
-                log.warning("job %s not published (%s); the sweeper will retry", msg.key(), err)
+                log.warning(
+                    "job %s not published (%s); the sweeper will retry", msg.key().decode(), err
+                )
             return
         with self._lock:  # reports are served by whichever thread polls or flushes
             self._delivered.append((msg.key().decode(), msg.partition(), msg.offset(), trace))
 
     def _mark_published(self) -> None:
         """Stamp the rows of the jobs delivered since the last call, MARK_BATCH per
-        transaction. A transaction per report kept the reports behind the submissions under
-        load, and the sweeper republished every job not marked yet (each ran twice)."""
+        transaction. A transaction per report kept the reports behind the submissions
+        under load, and the sweeper republished every job not marked yet (each ran
+        twice)."""
         with self._lock:
             delivered, self._delivered = self._delivered, []
         for start in range(0, len(delivered), MARK_BATCH):
