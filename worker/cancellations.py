@@ -15,6 +15,7 @@ from streams.config import KafkaConfig
 from streams.messages import CancelRequest, MalformedMessage
 
 log = logging.getLogger(__name__)
+client_log = logging.getLogger("worker.kafka.control")
 
 TTL_SECONDS = 24 * 3600
 LIMIT = 100_000
@@ -73,7 +74,6 @@ class ControlReader:
 
     POLL_SECONDS = 0.2
     RETRY_SECONDS = 2.0
-    COMPLAIN_SECONDS = 30.0  # an unreachable topic is said once, then every 30 s
 
     def __init__(self, kafka: KafkaConfig, cancelled: CancelledJobs, client_id: str) -> None:
         self.kafka = kafka
@@ -81,7 +81,6 @@ class ControlReader:
         self.caught_up = threading.Event()  # set once every partition was read to its end
         self._stop = threading.Event()
         self._behind: set[int] = set()
-        self._next_complaint = float("-inf")
         self._consumer = Consumer(
             kafka.consumer(
                 # Required by the client, but never joined or committed: assign() only.
@@ -90,7 +89,7 @@ class ControlReader:
                     "client.id": f"{client_id}-control",
                     "enable.auto.commit": False,
                     "enable.partition.eof": True,
-                    "logger": logging.getLogger("worker.kafka.control"),
+                    "logger": client_log,
                 },
             )
         )
@@ -124,11 +123,9 @@ class ControlReader:
             if meta.error is not None:
                 raise KafkaException(meta.error)
         except KafkaException as exc:
-            now = time.monotonic()
-            level = logging.WARNING if now >= self._next_complaint else logging.DEBUG
-            if level == logging.WARNING:
-                self._next_complaint = now + self.COMPLAIN_SECONDS
-            log.log(level, "cannot read %s yet (%s); cancel requests wait", topic, exc)
+            # On the client's logger: said once per outage, with the client's own
+            # complaints, by the worker's throttle (streams.logthrottle).
+            client_log.warning("cannot read %s yet (%s); cancel requests wait", topic, exc)
             return False
         partitions = sorted(meta.partitions)
         self._behind = set(partitions)

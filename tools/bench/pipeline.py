@@ -17,7 +17,7 @@ from django.test import override_settings
 
 from streams import messages
 from streams.config import KafkaConfig
-from tools.bench.group import wait_settled
+from tools.bench.group import settled
 from tools.bench.proc import cpu_seconds
 from tools.processes import ProcessGroup
 from tools.sandbox import private_kafka, process_env
@@ -98,7 +98,8 @@ class Pipeline:
     def warm_up(self, jobs: int = 24) -> None:
         """Until every worker holds partitions and the recorder writes, nothing is
         measured."""
-        wait_settled(self.kafka, self.workers)
+        # A worker joining after the clock started would rebalance the group mid-run.
+        wait_until(lambda: settled(self.kafka, self.workers), 120, "a settled worker group")
         owner = f"bench:{uuid.uuid4().hex}"
         for job in ClapJob.objects.bulk_create(
             [ClapJob(owner=owner, claps=1) for _ in range(jobs)]

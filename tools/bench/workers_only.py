@@ -11,8 +11,8 @@ from confluent_kafka import OFFSET_END, Consumer, Producer, TopicPartition
 
 from streams import messages
 from streams.config import KafkaConfig
-from tools.bench.group import wait_settled
-from tools.bench.pipeline import consume_produce_loop
+from tools.bench.group import settled
+from tools.bench.pipeline import consume_produce_loop, wait_until
 from tools.processes import ProcessGroup
 from tools.sandbox import private_kafka, process_env
 from worker.applause import synthesize
@@ -40,8 +40,9 @@ class Workers:
                 [sys.executable, "-m", "worker"],
                 {**self.env, "WORKER_ID": f"bench-worker-{n}"},
             )
-        wait_settled(self.kafka, self.workers)  # until every worker holds partitions,
-        self.throughput(24)  # and has done a job, nothing is measured
+        # Until every worker holds partitions and has done a job, nothing is measured.
+        wait_until(lambda: settled(self.kafka, self.workers), 120, "a settled worker group")
+        self.throughput(24)
         return self
 
     def __exit__(self, *exc):
