@@ -3,11 +3,12 @@
 import uuid
 
 import pytest
-from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
+from confluent_kafka import Producer
 from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
 from streams import messages
+from tests.support.kafka import jobs_topic
 from webapp.claps.models import ClapJob, Status
 from webapp.claps.publisher import publisher
 from webapp.dashboard.models import DeadLetterAction
@@ -37,24 +38,6 @@ def _letters(config, *reasons: str) -> list[tuple[str, bytes]]:
     return letters
 
 
-def _jobs_topic(config) -> list[tuple[str, bytes]]:
-    consumer = Consumer(config.consumer("test-jobs-reader", **{"enable.partition.eof": True}))
-    partitions = range(config.topics.jobs_partitions)
-    consumer.assign([TopicPartition(config.topics.jobs, p, OFFSET_BEGINNING) for p in partitions])
-    found, ended = [], set()
-    try:
-        while len(ended) < len(partitions):
-            msg = consumer.poll(5)
-            assert msg is not None, "the jobs topic did not answer"
-            if msg.error():
-                ended.add(msg.partition())
-            else:
-                found.append((msg.key().decode(), msg.value()))
-    finally:
-        consumer.close()
-    return found
-
-
 def test_requeue_and_discard_each_letter_once(admin_client, admin_user, isolated_kafka):
     config = isolated_kafka
     (poison_id, poison_value), (tired_id, _) = _letters(
@@ -68,7 +51,7 @@ def test_requeue_and_discard_each_letter_once(admin_client, admin_user, isolated
 
     response = admin_client.post(url, {"partition": 0, "offset": 0, "action": "requeue"})
     assert response.status_code == 302
-    assert _jobs_topic(config) == [(poison_id, poison_value)]
+    assert [(r.key, r.value) for r in jobs_topic(config)] == [(poison_id, poison_value)]
     handled = DeadLetterAction.objects.get(partition=0, offset=0)
     assert (handled.action, handled.by, handled.key) == ("requeue", admin_user, poison_id)
 
@@ -77,7 +60,7 @@ def test_requeue_and_discard_each_letter_once(admin_client, admin_user, isolated
 
     admin_client.post(url, {"partition": 0, "offset": 1, "action": "discard"})
     assert DeadLetterAction.objects.get(offset=1).key == tired_id
-    assert len(_jobs_topic(config)) == 1  # requeued once, the discarded one not at all
+    assert len(jobs_topic(config)) == 1  # requeued once, the discarded one not at all
 
     page = admin_client.get(url).content.decode()
     assert page.count("by admin") == 2
@@ -122,7 +105,7 @@ def test_requeuing_a_failed_job_retries_it_as_a_new_job(admin_client, isolated_k
     assert (retry.owner, retry.claps, retry.note) == ("anon:o", 3, "again")
     assert retry.id != failed.id
     assert publisher().flush(10) == 0
-    published = dict(_jobs_topic(isolated_kafka))
+    published = {r.key: r.value for r in jobs_topic(isolated_kafka)}
     assert list(published) == [str(retry.id)]
     assert f"as job <code>{retry.id}</code>" in admin_client.get(url).content.decode()
     (entry,) = LogEntry.objects.all()

@@ -3,13 +3,14 @@
 import threading
 
 import pytest
-from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from confluent_kafka import Consumer, TopicPartition
 from django.db import OperationalError
 from django.db.backends.signals import connection_created
 from rest_framework.test import APIClient
 
 from streams import messages
 from streams.config import KafkaConfig
+from tests.support.kafka import jobs_topic
 from tests.support.waiting import wait_until
 from webapp.claps import publisher as publisher_module
 from webapp.claps.models import ClapJob
@@ -133,19 +134,5 @@ def test_a_burst_of_reports_marks_each_row_with_its_own_position(isolated_kafka)
         publisher.close()
     rows = {str(row.id): row for row in ClapJob.objects.all()}
     assert all(row.published_at is not None for row in rows.values())
-    consumer = Consumer(isolated_kafka.consumer("test-reader", **{"enable.partition.eof": True}))
-    topic = isolated_kafka.topics.jobs
-    partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-    consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
-    seen, ended = {}, set()
-    try:
-        while len(ended) < len(partitions):
-            msg = consumer.poll(10)
-            assert msg is not None, "the jobs topic did not reach its end"
-            if msg.error():
-                ended.add(msg.partition())
-                continue
-            seen[msg.key().decode()] = (msg.partition(), msg.offset())
-    finally:
-        consumer.close()
+    seen = {r.key: (r.partition, r.offset) for r in jobs_topic(isolated_kafka)}
     assert seen == {job_id: (row.partition, row.offset) for job_id, row in rows.items()}

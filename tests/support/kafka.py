@@ -1,8 +1,9 @@
-"""Jobs on the jobs topic and a group's commits on it, made directly in Kafka."""
+"""Jobs on the jobs topic and a group's commits on it, made and read directly in Kafka."""
 
 import uuid
+from typing import NamedTuple
 
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
 
 from streams import messages
 from streams.lag import COORDINATOR_BUSY
@@ -47,3 +48,30 @@ def commit(config, group: str, offsets: dict[int, int]) -> None:
         wait_until(committed, 10, "the group coordinator to take the commit", interval=0.2)
     finally:
         consumer.close()
+
+
+class Record(NamedTuple):
+    key: str
+    value: bytes
+    partition: int
+    offset: int
+
+
+def jobs_topic(config) -> list[Record]:
+    """Every record on the jobs topic, read from the beginning to the end of each
+    partition."""
+    consumer = Consumer(config.consumer("test-jobs-reader", **{"enable.partition.eof": True}))
+    partitions = range(config.topics.jobs_partitions)
+    consumer.assign([TopicPartition(config.topics.jobs, p, OFFSET_BEGINNING) for p in partitions])
+    found, ended = [], set()
+    try:
+        while len(ended) < len(partitions):
+            msg = consumer.poll(5)
+            assert msg is not None, "the jobs topic did not answer"
+            if msg.error():
+                ended.add(msg.partition())
+            else:
+                found.append(Record(msg.key().decode(), msg.value(), msg.partition(), msg.offset()))
+    finally:
+        consumer.close()
+    return found
