@@ -12,9 +12,9 @@ django_asgi_app = get_asgi_application()
 tracing.enable_from_env("web")
 
 # After Django is set up:
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.sessions import SessionMiddlewareStack  # noqa: E402
 
 from webapp.realtime.relay import StartRelay  # noqa: E402
 from webapp.realtime.routing import websocket_urlpatterns  # noqa: E402
@@ -24,7 +24,7 @@ application = StartRelay(
         {
             "http": django_asgi_app,
             "websocket": AllowedHostsOriginValidator(
-                AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+                SessionMiddlewareStack(URLRouter(websocket_urlpatterns))
             ),
         }
     )

@@ -1,10 +1,13 @@
 """/ws/claps/<id>/ against the real broker: who gets in, the snapshot, live events."""
 
 import asyncio
+import secrets
 
 import pytest
 from channels.db import database_sync_to_async as db
 from channels.layers import get_channel_layer
+from django.contrib.auth import get_user_model
+from django.test import Client
 
 from tests.support.sockets import (
     Events,
@@ -17,6 +20,7 @@ from tests.support.sockets import (
     until_final,
 )
 from webapp.claps.models import ClapJob, Status
+from webapp.claps.owners import user_owner
 from webapp.realtime import consumers
 from webapp.realtime.events import group_of
 from webapp.realtime.relay import start_relay
@@ -89,6 +93,33 @@ async def test_others_are_refused_with_4403(isolated_kafka):
         assert accepted
         assert await close_code(ws) == consumers.FORBIDDEN
         await ws.disconnect()
+
+
+def _signed_in_owner() -> tuple[str, str, object]:
+    """A user's session as the login view leaves it: (session key, owner key, user)."""
+    user = get_user_model().objects.create_user(f"u{secrets.token_hex(4)}", password="pw-1-pw")
+    client = Client()
+    client.force_login(user)
+    return client.session.session_key, user_owner(user), user
+
+
+async def test_a_signed_in_owner_gets_in_until_the_password_changes(isolated_kafka):
+    key, owner, user = await db(_signed_in_owner)()
+    job = await db(new_job)(owner)
+    ws = await connected(job.id, key)
+    assert (await ws.receive_json_from(timeout=10))["id"] == str(job.id)
+    await ws.disconnect()
+
+    def change_password():
+        user.set_password("pw-2-pw")
+        user.save()
+
+    await db(change_password)()  # the session's auth hash no longer matches
+    ws = await socket(job.id, key)
+    accepted, _ = await ws.connect(timeout=5)
+    assert accepted
+    assert await close_code(ws) == consumers.FORBIDDEN
+    await ws.disconnect()
 
 
 @pytest.mark.parametrize("job_id", ["2b1f4a52-0d6e-4b8e-9a38-6f0c2d1e7a90", "not-a-uuid"])

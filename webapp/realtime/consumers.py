@@ -11,13 +11,14 @@ import logging
 import uuid
 from collections import Counter
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.contrib import auth
 
 from webapp.claps.models import FINAL_STATUSES, ClapJob, Status
 from webapp.claps.owners import known_owner_of
 from webapp.realtime import positions
 from webapp.realtime.events import group_of, is_final, position_message, snapshot_of
+from webapp.realtime.lookups import socket_lookup
 from webapp.realtime.relay import start_relay
 from webapp.realtime.stored import stored_applause
 
@@ -56,7 +57,7 @@ class ClapJobConsumer(AsyncJsonWebsocketConsumer):
         # before it is in the snapshot or the relay's memory of the job.
         self.group = group_of(self.job_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        refusal, snapshot = await self._admit()  # one trip to the database thread
+        refusal, snapshot = await self._admit()  # one database call
         if refusal is None and _open_per_session[self.session_key] >= MAX_SOCKETS_PER_SESSION:
             refusal = TOO_MANY
         if refusal is not None:
@@ -124,11 +125,14 @@ class ClapJobConsumer(AsyncJsonWebsocketConsumer):
         # The relay is faster than the recorder: hold `done` until its URL answers.
         await stored_applause().wait(self.job_id, APPLAUSE_WAIT)
 
-    @database_sync_to_async
+    @socket_lookup
     def _admit(self) -> tuple[int | None, dict | None]:
-        """(refusal, None) for a caller who may not watch the job, else (None, snapshot)."""
+        """(refusal, None) for a caller who may not watch the job, else (None, snapshot).
+
+        The signed-in user is read here, with the job, in one call (rather than by
+        Channels' AuthMiddleware on the views' thread)."""
         session = self.scope["session"]
-        owner = known_owner_of(session, self.scope["user"])
+        owner = known_owner_of(session, auth.get_user(_SessionOnly(session)))
         self.session_key = session.session_key
         try:
             job = ClapJob.objects.get(id=self.job_id)
@@ -138,10 +142,17 @@ class ClapJobConsumer(AsyncJsonWebsocketConsumer):
             return FORBIDDEN, None
         return None, snapshot_of(job)
 
-    @database_sync_to_async
+    @socket_lookup
     def _published_place(self) -> tuple[int | None, int | None]:
         place = ClapJob.objects.filter(id=self.job_id).values_list("partition", "offset").first()
         return place or (None, None)
+
+
+class _SessionOnly:
+    """What django.contrib.auth.get_user reads of a request: its session."""
+
+    def __init__(self, session):
+        self.session = session
 
 
 def _job_id(raw: str) -> str | None:

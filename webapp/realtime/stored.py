@@ -2,17 +2,15 @@
 
 The relay is faster than the recorder, so a socket holds `done` until the URL it links
 to answers. One check per process covers every job waiting at that moment (one query
-each CHECK_EVERY, none when nobody waits), instead of each socket asking on its own:
-at 50 jobs/s the per-socket checks queued behind every other use of the process's one
-database thread.
+each CHECK_EVERY, none when nobody waits), instead of each socket asking on its own,
+which at 50 jobs/s made most of the web process's database calls.
 """
 
 import asyncio
 import contextlib
 
-from channels.db import database_sync_to_async
-
 from webapp.claps.models import Applause
+from webapp.realtime.lookups import socket_lookup
 
 CHECK_EVERY = 0.02  # seconds between checks while jobs wait; the recorder takes a few ms
 
@@ -51,7 +49,7 @@ class StoredApplause:
                 await asyncio.sleep(self.check_every)
 
 
-@database_sync_to_async
+@socket_lookup
 def _stored_among(job_ids: list[str]) -> list[str]:
     stored = Applause.objects.filter(job_id__in=job_ids).values_list("job_id", flat=True)
     return [str(job_id) for job_id in stored]
