@@ -88,6 +88,7 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 BEHIND_TLS = env_bool("BEHIND_TLS", not DEBUG)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = BEHIND_TLS
 SESSION_COOKIE_HTTPONLY = True
+SESSION_ENGINE = "webapp.core.sessions"  # Django's table, read with one plain query
 SECURE_SSL_REDIRECT = BEHIND_TLS
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if BEHIND_TLS else 0, minimum=0)
