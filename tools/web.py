@@ -16,6 +16,13 @@ from tools.processes import Child, ProcessGroup
 
 ASGI_APP = "webapp.asgi:application"
 BACKLOG = 1024  # Twisted's default of 50 dropped handshakes in a burst
+# daphne resets a WebSocket whose handshake the app has not accepted within 5 s by
+# default; in a burst a late live view beats a reset one (the page would reconnect,
+# adding load). The same value is in the web Deployment's command.
+HANDSHAKE_TIMEOUT = 30
+
+
+DAPHNE_OPTIONS = ("--websocket_connect_timeout", str(HANDSHAKE_TIMEOUT))
 
 
 def web_processes_wanted() -> int:
@@ -40,7 +47,7 @@ def start_web(
     children hold the socket; this process closes its copy."""
     with listening_socket(port) as sock:
         fd = sock.fileno()
-        argv = [sys.executable, "-m", "daphne", "--fd", str(fd), ASGI_APP]
+        argv = [sys.executable, "-m", "daphne", "--fd", str(fd), *DAPHNE_OPTIONS, ASGI_APP]
         return [
             group.start("web" if count == 1 else f"web-{n}", argv, env, pass_fds=(fd,))
             for n in range(1, count + 1)

@@ -20,6 +20,7 @@ from tests.deploy.manifests import (
     one,
     workloads,
 )
+from tools.web import ASGI_APP, DAPHNE_OPTIONS
 
 APP_UID = 10001
 
@@ -129,7 +130,7 @@ def test_each_process_runs_its_command(path, objects):
         (
             "Deployment",
             "clapstream-web",
-        ): "daphne -b 0.0.0.0 -p 8000 --proxy-headers webapp.asgi:application",
+        ): f"daphne -b 0.0.0.0 -p 8000 --proxy-headers {' '.join(DAPHNE_OPTIONS)} {ASGI_APP}",
         ("Deployment", "clapstream-worker"): "python -m worker",
         ("Deployment", "clapstream-recorder"): "python manage.py record_events",
         ("Deployment", "clapstream-sampler"): "python manage.py sample_streams",

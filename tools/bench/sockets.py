@@ -28,6 +28,7 @@ from tools.bench.proc import cpu_seconds, rss_kib
 from tools.ports import free_port
 from tools.processes import ProcessGroup
 from tools.sandbox import private_kafka, process_env
+from tools.web import ASGI_APP, DAPHNE_OPTIONS
 from webapp.claps.models import ClapJob, Status
 from webapp.claps.owners import SESSION_KEY
 
@@ -66,8 +67,8 @@ class SocketBench:
         self._create_jobs()
         port = free_port()
         self.base = f"http://127.0.0.1:{port}"
-        argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
-        web = self.group.start("web", [*argv, "webapp.asgi:application"], process_env(self.kafka))
+        argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *DAPHNE_OPTIONS]
+        web = self.group.start("web", [*argv, ASGI_APP], process_env(self.kafka))
         self.pid = web.proc.pid
         wait_until(lambda: _answers(f"{self.base}/healthz"), 60, "the web process")
         return self

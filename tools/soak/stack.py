@@ -24,6 +24,7 @@ from tools.processes import ProcessGroup
 from tools.sandbox import process_env
 from tools.soak.postgres import TempPostgres
 from tools.soak.proxy import CuttableProxy
+from tools.web import ASGI_APP, DAPHNE_OPTIONS
 
 PY = sys.executable
 
@@ -75,8 +76,8 @@ class SoakStack:
             if child.proc.wait() != 0:
                 raise RuntimeError(f"manage.py {' '.join(argv)} failed; see the soak log")
             self.group.stop(argv[0])
-        daphne = [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.web_port)]
-        self.group.start("web", [*daphne, "webapp.asgi:application"], self.env)
+        daphne = [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.web_port), *DAPHNE_OPTIONS]
+        self.group.start("web", [*daphne, ASGI_APP], self.env)
         self.group.start(
             "recorder",
             [PY, "manage.py", "record_events"],
