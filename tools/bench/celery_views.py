@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from tools.bench.celery_app import perform
 from webapp.claps.api.requests import json_body
-from webapp.claps.api.serializers import ClapJobSerializer, ClapRequestSerializer
+from webapp.claps.api.serializers import ClapRequestSerializer, job_data
 from webapp.claps.api.views import ClapJobViewSet
 from webapp.claps.models import ClapJob
 from webapp.claps.owners import owner_of
@@ -33,4 +33,4 @@ class CeleryClapJobViewSet(ClapJobViewSet):
         form = ClapRequestSerializer(data=json_body(request))
         form.is_valid(raise_exception=True)
         job = celery_submit(owner=owner_of(request), **form.validated_data)
-        return Response(ClapJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        return Response(job_data(job), status=status.HTTP_202_ACCEPTED)

@@ -35,10 +35,17 @@ def say(line: str) -> None:
 
 
 def _drained(kafka) -> bool:
+    """The workers have every job and the recorder every event (a latency run must not
+    start while the recorder still writes the submission runs' jobs)."""
     reader = OffsetReader(kafka)
     try:
-        lag = reader.offsets(kafka.worker_group, kafka.topics.jobs)
-        return sum(partition_lag(p, EARLIEST) for p in lag) == 0
+        return all(
+            sum(partition_lag(p, EARLIEST) for p in reader.offsets(group, topic)) == 0
+            for group, topic in (
+                (kafka.worker_group, kafka.topics.jobs),
+                (kafka.recorder_group, kafka.topics.events),
+            )
+        )
     finally:
         reader.close()
 
