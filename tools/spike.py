@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from tools.bench.database import KINDS, bench_database
+from tools.bench.report import stamp
 from tools.loadgen.readiness import NotReady, wait_ready
 from tools.loadgen.results import new_folder
 from tools.loadgen.summary import drain_of
@@ -67,6 +68,8 @@ def main(argv: list[str] | None = None) -> None:
         "LOCAL_WORKERS": str(o["fixed_workers"] or 0),
     }
     workers = f"{o['fixed_workers']} fixed workers" if o["fixed_workers"] else "autoscaler"
+    print(stamp("began"))
+    print(f"command: {' '.join(['python -m tools.spike', *sys.argv[1:]])}")
     print(f"stack ({workers}) at {url}, logs in {folder / 'stack.log'}")
     with open(folder / "stack.log", "w") as log, bench_database(o["database"]):
         print(f"database: {os.environ['DATABASE_URL'].split(':', 1)[0]}")
@@ -94,6 +97,7 @@ def main(argv: list[str] | None = None) -> None:
             group.stop_all(timeout=90)
             shutil.rmtree(scratch, ignore_errors=True)
     report_drain(folder, o, int(env["CLAP_WORK_MS"]))
+    print(stamp("ended"))
 
 
 def report_drain(folder: Path, o: dict, work_ms: int) -> None:

@@ -106,5 +106,7 @@ def test_over_sockets_only_live_finals_count_as_seen_and_timed():
     s = summarise([live, late])
     assert (s["seen_live"], s["final_at_snapshot"], s["done"]) == (1, 1, 2)
     assert late.done_at is None  # no latency from the worker's clock
+    assert live.final_seen_at == live.done_at and late.final_seen_at > 10.01
+    assert s["final_seen_latency"]["max"] == pytest.approx(late.final_seen_at - 10.0)
     assert s["end_to_end_latency"]["p99"] == pytest.approx(live.done_at - 10.0)
     assert "1 final message(s) arrived live, 1 job(s) already final" in describe(s)

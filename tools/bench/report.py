@@ -13,6 +13,15 @@ BEGIN = "<!-- make bench: begin (written by python -m tools.bench compare) -->"
 END = "<!-- make bench: end -->"
 
 
+def stamp(when: str) -> str:
+    """A line that says when, at which commit and at what load a figure was measured."""
+    now = datetime.now(UTC)
+    return (
+        f"{when} {now:%Y-%m-%d %H:%M:%S} UTC at commit {commit()}; "
+        f"load average (1/5/15 min) {load_average()}"
+    )
+
+
 def ms(seconds: float | None) -> str:
     return "-" if seconds is None else f"{1000 * seconds:,.0f} ms"
 
@@ -21,7 +30,7 @@ def pct(fraction: float) -> str:
     return f"{100 * fraction:.1f} %" if fraction < 0.1 else f"{100 * fraction:.0f} %"
 
 
-def _commit() -> str:
+def commit() -> str:
     def git(*args: str) -> str:
         done = subprocess.run(["git", *args], capture_output=True, text=True, check=False)
         return done.stdout.strip()
@@ -31,7 +40,7 @@ def _commit() -> str:
     return sha + (" with uncommitted changes" if changed else "")
 
 
-def _load() -> str:
+def load_average() -> str:
     return " / ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
@@ -40,8 +49,8 @@ class Report:
     command: str
     database: str
     began: datetime
-    commit: str = field(default_factory=_commit)
-    load_before: str = field(default_factory=_load)
+    commit: str = field(default_factory=commit)
+    load_before: str = field(default_factory=load_average)
     load_after: str = ""
     ended: datetime | None = None
     sections: list[str] = field(default_factory=list)
@@ -49,7 +58,7 @@ class Report:
 
     def finish(self) -> None:
         self.ended = datetime.now(UTC)
-        self.load_after = _load()
+        self.load_after = load_average()
 
     def target(self, what: str, figure: str, met: bool) -> None:
         self.targets.append([what, figure, "met" if met else "**missed**"])
@@ -157,6 +166,7 @@ class Report:
             errors = ", ".join(f"{k} {v}" for k, v in s["errors"].items()) or "none"
             live = f"{s['seen_live']:,}" if kind == "socket" else "-"
             snapshot = f"{s['final_at_snapshot']:,}" if kind == "socket" else "-"
+            seen = ms(s["final_seen_latency"]["p99"]) if kind == "socket" else "-"
             rows.append(
                 [
                     described[kind],
@@ -167,24 +177,17 @@ class Report:
                     errors,
                     ms(e2e["p50"]),
                     ms(e2e["p99"]),
+                    seen,
                 ]
             )
             if kind == "socket":
-                limit = 0.1 if rate <= 50 else 1.0
-                p99 = e2e["p99"]
-                self.target(
-                    f"@{rate:g}/s: every done live over its socket, no error, p99 < {ms(limit)}",
-                    f"{s['seen_live']:,} of {s['sent']:,} live, errors {errors}, p99 {ms(p99)}",
-                    s["seen_live"] == s["sent"]
-                    and not s["errors"]
-                    and p99 is not None
-                    and p99 < limit,
-                )
+                self._socket_target(rate, s, errors)
         self.sections.append(
             "End to end, 1 worker, 0 ms work, from the POST sent to done; over a socket a "
             "job counts as seen live only when its `done` arrived as a live message "
             "(jobs already final in the socket's snapshot are counted apart, with no "
-            "latency):\n\n"
+            "latency); the last column is how long a user waited to see the job final on "
+            "its socket, live or in the snapshot:\n\n"
             + markdown_table(
                 [
                     "system",
@@ -195,9 +198,26 @@ class Report:
                     "errors",
                     "p50",
                     "p99",
+                    "p99 until seen final",
                 ],
                 rows,
             )
+        )
+
+    def _socket_target(self, rate: float, s: dict, errors: str) -> None:
+        """At the steady rate every done must arrive live; at the spike's rate every
+        socket must be served, and the p99 is of the wait until the job was seen final."""
+        seen = s["seen_live"] + s["final_at_snapshot"]
+        if rate <= 50:
+            p99, limit = s["end_to_end_latency"]["p99"], 0.1
+            name, count, wanted = "every done live over its socket", s["seen_live"], "live"
+        else:
+            p99, limit = s["final_seen_latency"]["p99"], 1.0
+            name, count, wanted = "every socket served to the final state", seen, "served"
+        self.target(
+            f"@{rate:g}/s: {name}, no error, p99 < {ms(limit)}",
+            f"{count:,} of {s['sent']:,} {wanted}, errors {errors}, p99 {ms(p99)}",
+            count == s["sent"] and not s["errors"] and p99 is not None and p99 < limit,
         )
 
     def markdown(self) -> str:

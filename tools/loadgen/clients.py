@@ -92,6 +92,7 @@ def _final(message: dict, request: Request) -> bool:
     else:
         return False
     request.outcome = message["status"]
+    request.final_seen_at = request.done_at or time.time()
     return True
 
 

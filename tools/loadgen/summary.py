@@ -24,6 +24,7 @@ class Request:
     # Followed over a socket: its final message arrived live (True), or the job was
     # already final in the snapshot (False: no done_at, so no latency).
     live: bool | None = None
+    final_seen_at: float | None = None  # when its socket showed it final, live or not
 
     @property
     def accepted(self) -> bool:
@@ -67,6 +68,10 @@ def summarise(requests: list[Request]) -> dict:
             [r.answered_at - r.sent_at for r in accepted if r.answered_at is not None]
         ),
         "end_to_end_latency": percentiles([r.latency for r in done if r.latency is not None]),
+        # Over sockets: how long each user waited to see the job final, either way.
+        "final_seen_latency": percentiles(
+            [r.final_seen_at - r.sent_at for r in accepted if r.final_seen_at is not None]
+        ),
     }
 
 

@@ -1,0 +1,48 @@
+"""The comparison's socket targets, judged from load-run summaries."""
+
+from datetime import UTC, datetime
+
+from tools.bench.report import Report
+from tools.loadgen.summary import Request, summarise
+
+POSTS = {"ceiling": (600.0, 2.0), "clapstream": (300.0, 4.0), "celery": (100.0, 9.0)}
+
+
+def _followed(live: int, at_snapshot: int, wait: float) -> dict:
+    """A socket run's summary: `live` done events live, the rest final at snapshot,
+    each seen `wait` seconds after its POST."""
+    requests = []
+    for n in range(live + at_snapshot):
+        r = Request(sent_at=100.0, answered_at=100.01, status=202, job_id=str(n))
+        r.outcome, r.final_seen_at = "done", 100.0 + wait
+        if n < live:
+            r.done_at, r.live = r.final_seen_at, True
+        else:
+            r.live = False
+        requests.append(r)
+    return summarise(requests)
+
+
+def _targets(runs: dict) -> dict[str, str]:
+    report = Report(command="test", database="SQLite", began=datetime.now(UTC))
+    report.web(2, POSTS, runs)
+    return {what: verdict for what, _, verdict in report.targets if what.startswith("@")}
+
+
+def test_at_the_steady_rate_every_done_must_arrive_live():
+    verdicts = _targets({("socket", 50.0): _followed(live=99, at_snapshot=1, wait=0.05)})
+    assert verdicts == {
+        "@50/s: every done live over its socket, no error, p99 < 100 ms": "**missed**"
+    }
+    verdicts = _targets({("socket", 50.0): _followed(live=100, at_snapshot=0, wait=0.05)})
+    assert set(verdicts.values()) == {"met"}
+
+
+def test_at_the_spike_rate_every_socket_served_and_the_wait_counts_snapshots_too():
+    quick = _followed(live=10, at_snapshot=90, wait=0.5)
+    all_live = _followed(live=100, at_snapshot=0, wait=0.5)
+    slow_snapshots = _followed(live=0, at_snapshot=100, wait=3.0)
+    name = "@200/s: every socket served to the final state, no error, p99 < 1,000 ms"
+    assert _targets({("socket", 200.0): quick}) == {name: "met"}
+    assert _targets({("socket", 200.0): all_live}) == {name: "met"}
+    assert _targets({("socket", 200.0): slow_snapshots}) == {name: "**missed**"}
