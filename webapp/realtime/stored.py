@@ -12,7 +12,7 @@ import contextlib
 from webapp.claps.models import Applause
 from webapp.realtime.lookups import socket_lookup
 
-CHECK_EVERY = 0.02  # seconds between checks while jobs wait; the recorder takes a few ms
+CHECK_EVERY = 0.005  # seconds between checks while jobs wait; the recorder takes a few ms
 
 
 class StoredApplause:
