@@ -19,6 +19,7 @@ from django.utils import timezone
 from streams.keda import EARLIEST, partition_lag
 from streams.lag import OffsetReader
 from tools.bench.pipeline import Pipeline, bare_loop, wait_until
+from tools.bench.proc import listening_pid, tree_cpu_seconds
 from tools.bench.redis_server import RedisMissing, redis_server
 from tools.bench.report import Report, ms
 from tools.bench.workers_only import Workers, same_work_loop
@@ -101,19 +102,41 @@ def pipeline(report: Report, base, redis_url: str, counts: list[int], recorders:
     say(f"bare loop, {jobs} messages: {bare:,.0f}/s")
     same = same_work_loop(base, jobs)
     say(f"same work in a bare loop, {jobs} jobs: {same:,.0f}/s")
-    alone, pipe, celery = {}, {}, {}
+    alone, pipe, celery, cpu = {}, {}, {}, {}
+    services = _services(base)
     for n in counts:
         with Workers(base, n) as workers:
             alone[n] = workers.throughput(jobs)
         say(f"clapstream workers alone, {n}, {jobs} jobs: {alone[n]:,.0f}/s")
         with Pipeline(base, n, recorders=recorders) as line:
+            before = _cpu_seconds(line, services)
             pipe[n] = line.throughput(jobs)
+            after = _cpu_seconds(line, services)
         line.forget_jobs()  # once its processes have stopped writing
+        cpu[n] = {part: 1000 * (after[part] - used) / jobs for part, used in before.items()}
         say(f"clapstream pipeline, {n} worker(s), {recorders} recorder(s): {pipe[n]:,.0f}/s")
+        say(f"  CPU ms per job: {', '.join(f'{k} {v:.3f}' for k, v in cpu[n].items())}")
         with CeleryWorkers(redis_url, n) as workers:
             celery[n] = workers.throughput(jobs)
         say(f"celery, {n} worker(s), {jobs} tasks: {celery[n]:,.0f}/s")
     report.pipeline(counts, recorders, bare, same, alone, pipe, celery)
+    report.pipeline_cpu(counts, cpu)
+
+
+def _services(base) -> dict[str, int]:
+    """The processes of the database server and the broker, when they run here."""
+    ports = {"Kafka broker": int(base.bootstrap_servers.split(",")[0].rsplit(":", 1)[1])}
+    if settings.DATABASES["default"].get("PORT"):
+        ports["PostgreSQL"] = int(settings.DATABASES["default"]["PORT"])
+    found = {name: listening_pid(port) for name, port in ports.items()}
+    return {name: pid for name, pid in found.items() if pid is not None}
+
+
+def _cpu_seconds(line, services: dict[str, int]) -> dict[str, float]:
+    return {
+        **line.cpu_seconds(),
+        **{name: tree_cpu_seconds(pid) for name, pid in services.items()},
+    }
 
 
 def web(report: Report, base, redis_url: str, o: dict) -> None:

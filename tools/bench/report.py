@@ -130,6 +130,32 @@ class Report:
                 pipe[n] >= 2 * celery[n],
             )
 
+    def pipeline_cpu(self, counts: list[int], cpu: dict[int, dict[str, float]]) -> None:
+        """Where a pipeline job's CPU went, and the rate that CPU allows on this machine."""
+        names = {
+            "workers": "workers",
+            "recorders": "recorders",
+            "publisher": "the bench process (publishes the jobs, polls for done)",
+        }
+        rows = [
+            [names.get(part, part), *[f"{cpu[n][part]:.3f}" for n in counts]]
+            for part in cpu[counts[0]]
+        ]
+        totals = {n: sum(cpu[n].values()) for n in counts}
+        rows.append(["total", *[f"{totals[n]:.3f}" for n in counts]])
+        cores = os.cpu_count() or 1
+        rows.append(
+            [
+                f"jobs/s that CPU allows on {cores} cores (cores / total)",
+                *[f"{1000 * cores / totals[n]:,.0f}" for n in counts],
+            ]
+        )
+        self.sections.append(
+            "CPU per job in those pipeline runs, ms, by part (PostgreSQL with its "
+            "backends, the broker's JVM):\n\n"
+            + markdown_table(["part", *[f"{n} worker(s)" for n in counts]], rows)
+        )
+
     def web(self, processes: int, posts: dict, runs: dict) -> None:
         ceiling = posts["ceiling"][0]
         names = {
