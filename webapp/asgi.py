@@ -16,10 +16,36 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from channels.sessions import SessionMiddlewareStack  # noqa: E402
 
-from webapp.realtime.relay import StartRelay  # noqa: E402
+from webapp.claps.publisher import publisher  # noqa: E402
+from webapp.realtime.relay import start_relay  # noqa: E402
 from webapp.realtime.routing import websocket_urlpatterns  # noqa: E402
 
-application = StartRelay(
+
+class StartClients:
+    """Starts the process's Kafka clients with the first connection the server takes.
+
+    daphne sends no lifespan events, and starting at import would put Kafka clients in
+    every process that imports the application. The first request (a readiness probe,
+    a page) is the earliest moment on the server's own event loop:
+    - the relay starts there, so it is reading by the time a job's socket asks for its
+      snapshot (a job page's request comes before its socket);
+    - the publisher starts with the first HTTP request, so its connection and producer
+      id are ready before the first submission instead of delaying that job's publish.
+      Web processes that share one port get readiness probes on only one of them;
+      before this, the first jobs submitted to another waited about a second.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        start_relay()
+        if scope["type"] == "http":
+            publisher()  # built once; its producer connects in the background
+        return await self.app(scope, receive, send)
+
+
+application = StartClients(
     ProtocolTypeRouter(
         {
             "http": django_asgi_app,

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from streams.config import kafka_config
+from tools.bench.report import stamp
 from tools.djangoenv import setup_django
 from tools.loadgen import profiles
 from tools.loadgen.results import new_folder, save
@@ -88,6 +89,8 @@ def main(argv: list[str] | None = None) -> None:
         connections=o["connections"],
     )
     kafka = None if o["no_lag"] else kafka_config()
+    print(stamp("began"))
+    print(f"command: {' '.join(['python -m tools.loadgen', *sys.argv[1:]])}")
     try:
         run = generate(plan, kafka, progress_line(sys.stderr))
     except OSError as exc:
@@ -96,6 +99,7 @@ def main(argv: list[str] | None = None) -> None:
     summary = save(run, folder)
     print(describe(summary))
     print(f"results in {folder}/ (results.json, chart.png)")
+    print(stamp("ended"))
 
 
 if __name__ == "__main__":

@@ -130,9 +130,11 @@ def describe(summary: dict) -> str:
 def _socket_line(summary: dict) -> str:
     if not summary["seen_live"] and not summary["final_at_snapshot"]:
         return ""  # outcomes read from the database
+    seen = summary["final_seen_latency"]
     return (
         f"sockets: {summary['seen_live']} final message(s) arrived live, "
-        f"{summary['final_at_snapshot']} job(s) already final in the snapshot"
+        f"{summary['final_at_snapshot']} job(s) already final in the snapshot; "
+        "until seen final: " + ", ".join(f"{k} {_ms(v)}" for k, v in seen.items())
     )
 
 

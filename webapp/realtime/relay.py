@@ -209,19 +209,3 @@ def stop_relay() -> None:
         relay, _relay = _relay, None
     if relay is not None:
         relay.stop()
-
-
-class StartRelay:
-    """ASGI wrapper that starts the relay with the first connection the server takes.
-
-    daphne sends no lifespan events, and starting at import would put a Kafka consumer
-    in every process that imports the application. The first request is the earliest
-    moment on the server's own event loop, and a job page's request comes before its
-    socket, so the relay is reading by the time the socket asks for its snapshot."""
-
-    def __init__(self, app):
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
-        start_relay()
-        return await self.app(scope, receive, send)
