@@ -16,12 +16,12 @@ import tempfile
 from pathlib import Path
 
 from tools.bench.database import KINDS, bench_database
-from tools.bench.report import stamp
 from tools.loadgen.readiness import NotReady, wait_ready
 from tools.loadgen.results import new_folder
 from tools.loadgen.summary import drain_of
 from tools.ports import free_port
 from tools.processes import ProcessGroup
+from tools.stamp import stamp
 
 READY_TIMEOUT = 240.0
 

@@ -18,10 +18,9 @@ ASGI_APP = "webapp.asgi:application"
 BACKLOG = 1024  # Twisted's default of 50 dropped handshakes in a burst
 # daphne resets a WebSocket whose handshake the app has not accepted within 5 s by
 # default; in a burst a late live view beats a reset one (the page would reconnect,
-# adding load). The same value is in the web Deployment's command.
+# adding load). The Dockerfile's CMD and the web Deployment's command say the same
+# (tests/deploy pins both to these options).
 HANDSHAKE_TIMEOUT = 30
-
-
 DAPHNE_OPTIONS = ("--websocket_connect_timeout", str(HANDSHAKE_TIMEOUT))
 
 

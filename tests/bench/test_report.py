@@ -1,9 +1,12 @@
-"""The comparison's socket targets, judged from load-run summaries."""
+"""The comparison's socket targets, judged from load-run summaries, and the stamp
+beside every figure."""
 
+import subprocess
 from datetime import UTC, datetime
 
 from tools.bench.report import Report
 from tools.loadgen.summary import Request, summarise
+from tools.stamp import stamp
 
 POSTS = {"ceiling": (600.0, 2.0), "clapstream": (300.0, 4.0), "celery": (100.0, 9.0)}
 
@@ -46,3 +49,11 @@ def test_at_the_spike_rate_every_socket_served_and_the_wait_counts_snapshots_too
     assert _targets({("socket", 200.0): quick}) == {name: "met"}
     assert _targets({("socket", 200.0): all_live}) == {name: "met"}
     assert _targets({("socket", 200.0): slow_snapshots}) == {name: "**missed**"}
+
+
+def test_a_stamp_names_the_commit_and_the_load():
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    line = stamp("began")
+    assert line.startswith(f"began {datetime.now(UTC):%Y-%m-%d}")
+    assert f"at commit {head.stdout.strip()}" in line
+    assert "load average (1/5/15 min) " in line

@@ -3,8 +3,6 @@ saved as JSON and drawn as a PNG chart."""
 
 import json
 import logging
-import os
-import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -12,6 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state
+
+from tools.stamp import commit, load_average
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +116,4 @@ def draw(path: Path, title: str, samples: list[dict], marks: list[dict]) -> None
 
 def run_stamp() -> str:
     """When, at which commit and under what load a chart was made, for its title."""
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-    ).stdout.strip()
-    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
-    return f"{datetime.now(UTC):%Y-%m-%d %H:%M UTC}, {commit}, load {load}"
+    return f"{datetime.now(UTC):%Y-%m-%d %H:%M UTC}, {commit()}, load {load_average()}"

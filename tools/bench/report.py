@@ -2,24 +2,15 @@
 it was measured, and written into the marked section of docs/benchmarks.md."""
 
 import os
-import subprocess
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from tools.bench.stats import markdown_table
+from tools.stamp import commit, load_average
 
 BEGIN = "<!-- make bench: begin (written by python -m tools.bench compare) -->"
 END = "<!-- make bench: end -->"
-
-
-def stamp(when: str) -> str:
-    """A line that says when, at which commit and at what load a figure was measured."""
-    now = datetime.now(UTC)
-    return (
-        f"{when} {now:%Y-%m-%d %H:%M:%S} UTC at commit {commit()}; "
-        f"load average (1/5/15 min) {load_average()}"
-    )
 
 
 def ms(seconds: float | None) -> str:
@@ -28,20 +19,6 @@ def ms(seconds: float | None) -> str:
 
 def pct(fraction: float) -> str:
     return f"{100 * fraction:.1f} %" if fraction < 0.1 else f"{100 * fraction:.0f} %"
-
-
-def commit() -> str:
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", *args], capture_output=True, text=True, check=False)
-        return done.stdout.strip()
-
-    sha = git("rev-parse", "--short", "HEAD") or "unknown"
-    changed = git("status", "--porcelain", "--untracked-files=no")
-    return sha + (" with uncommitted changes" if changed else "")
-
-
-def load_average() -> str:
-    return " / ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 @dataclass

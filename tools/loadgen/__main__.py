@@ -13,12 +13,12 @@ import sys
 from pathlib import Path
 
 from streams.config import kafka_config
-from tools.bench.report import stamp
 from tools.djangoenv import setup_django
 from tools.loadgen import profiles
 from tools.loadgen.results import new_folder, save
 from tools.loadgen.runner import LoadPlan, generate
 from tools.loadgen.summary import describe
+from tools.stamp import stamp
 
 
 def progress_line(out):
