@@ -10,7 +10,7 @@ from streams import messages
 from webapp.asgi import application
 from webapp.claps.models import Applause, ClapJob
 from webapp.claps.owners import SESSION_KEY
-from webapp.realtime.paths import socket_path
+from webapp.realtime.paths import FEED_PATH, socket_path
 
 ORIGIN = b"http://127.0.0.1"
 WAV = b"RIFF\x24\x00\x00\x00WAVEfmt "  # enough for the database; never sent on a socket
@@ -33,11 +33,16 @@ def store_applause(job_id: str) -> None:
     Applause.objects.create(job_id=job_id, wav=WAV)
 
 
-async def socket(job_id, session_key=None, origin=ORIGIN) -> WebsocketCommunicator:
+async def socket(job_id, session_key=None, origin=ORIGIN, path=None) -> WebsocketCommunicator:
+    """A job's socket, or another path's (the owner's feed) with the same headers."""
     headers = [(b"origin", origin)]
     if session_key:
         headers.append((b"cookie", f"sessionid={session_key}".encode()))
-    return WebsocketCommunicator(application, socket_path(job_id), headers=headers)
+    return WebsocketCommunicator(application, path or socket_path(job_id), headers=headers)
+
+
+async def feed(session_key=None) -> WebsocketCommunicator:
+    return await socket(None, session_key, path=FEED_PATH)
 
 
 async def connected(job_id, session_key) -> WebsocketCommunicator:

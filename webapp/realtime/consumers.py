@@ -1,9 +1,10 @@
 """The live view of one clap job over a WebSocket: /ws/claps/<id>/.
 
 Only the job's owner gets in (4403 for others, 4404 for ids that name no job), and a
-session holds at most MAX_SOCKETS_PER_SESSION sockets in this process (4429 beyond).
-A socket gets one snapshot from the database, then the relayed events of its job,
-and is closed by the server once the job is final.
+session holds at most MAX_SOCKETS_PER_SESSION sockets in this process (4429 beyond;
+an owner's feed, webapp.realtime.feed, counts too). A socket gets one snapshot from
+the database, then the relayed events of its job, and is closed by the server once
+the job is final.
 """
 
 import asyncio
@@ -32,11 +33,57 @@ APPLAUSE_WAIT = 15.0  # how long `done` waits for the recorder to store the audi
 _open_per_session: Counter[str] = Counter()
 
 
-class ClapJobConsumer(AsyncJsonWebsocketConsumer):
-    job_id: str | None = None
+class OwnedSocket(AsyncJsonWebsocketConsumer):
+    """What the sockets of an owner share: the relay, the per-session cap, refusals."""
+
     group: str | None = None
     session_key: str | None = None
     counted: bool = False
+
+    async def _relay(self):
+        relay = start_relay()
+        try:
+            await asyncio.wait_for(relay.ready.wait(), RELAY_WAIT)
+        except TimeoutError:
+            log.warning("relay not reading yet; a socket starts without it")
+        return relay
+
+    def _over_cap(self) -> bool:
+        return _open_per_session[self.session_key] >= MAX_SOCKETS_PER_SESSION
+
+    def _count_in(self) -> None:
+        _open_per_session[self.session_key] += 1  # before any await: the cap holds
+        self.counted = True
+
+    async def _refuse(self, code: int) -> None:
+        if self.group is not None:  # joined before the check: leave before anything arrives
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            self.group = None
+        # Accepted first: a close before the handshake completes carries no code.
+        await self.accept()
+        await self.close(code=code)
+
+    async def disconnect(self, code):
+        if self.group is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.counted:
+            _open_per_session[self.session_key] -= 1
+            if _open_per_session[self.session_key] <= 0:
+                del _open_per_session[self.session_key]
+
+    def _caller(self) -> str | None:
+        """The owner the socket's session speaks for (call in a socket_lookup)."""
+        session = self.scope["session"]
+        self.session_key = session.session_key
+        return known_owner_of(session, auth.get_user(_SessionOnly(session)))
+
+    async def _wait_for_applause(self, job_id: str) -> None:
+        # The relay is faster than the recorder: hold `done` until its URL answers.
+        await stored_applause().wait(job_id, APPLAUSE_WAIT)
+
+
+class ClapJobConsumer(OwnedSocket):
+    job_id: str | None = None
     position_task: asyncio.Task | None = None
     seq = -1
     status = ""
@@ -48,23 +95,18 @@ class ClapJobConsumer(AsyncJsonWebsocketConsumer):
         if self.job_id is None:
             await self._refuse(NOT_FOUND)
             return
-        relay = start_relay()
-        try:
-            await asyncio.wait_for(relay.ready.wait(), RELAY_WAIT)
-        except TimeoutError:
-            log.warning("relay not reading yet; socket of %s starts without it", self.job_id)
+        relay = await self._relay()
         # Join before reading the snapshot: an event after this point reaches us, one
         # before it is in the snapshot or the relay's memory of the job.
         self.group = group_of(self.job_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         refusal, snapshot = await self._admit()  # one database call
-        if refusal is None and _open_per_session[self.session_key] >= MAX_SOCKETS_PER_SESSION:
+        if refusal is None and self._over_cap():
             refusal = TOO_MANY
         if refusal is not None:
             await self._refuse(refusal)
             return
-        _open_per_session[self.session_key] += 1  # before any await: the cap holds
-        self.counted = True
+        self._count_in()
         await self.accept()
         self.partition, self.offset = snapshot["partition"], snapshot["offset"]
         await self._deliver(snapshot)
@@ -74,14 +116,6 @@ class ClapJobConsumer(AsyncJsonWebsocketConsumer):
         if self.status == Status.QUEUED:
             self.position_task = asyncio.create_task(self._report_position())
 
-    async def _refuse(self, code: int) -> None:
-        if self.group is not None:  # joined before the check: leave before anything arrives
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-            self.group = None
-        # Accepted first: a close before the handshake completes carries no code.
-        await self.accept()
-        await self.close(code=code)
-
     async def clap_event(self, event):
         if self.counted:  # never to a socket that was refused
             await self._deliver(event["message"])
@@ -89,12 +123,7 @@ class ClapJobConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         if self.position_task is not None:
             self.position_task.cancel()
-        if self.group is not None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-        if self.counted:
-            _open_per_session[self.session_key] -= 1
-            if _open_per_session[self.session_key] <= 0:
-                del _open_per_session[self.session_key]
+        await super().disconnect(code)
 
     async def _deliver(self, message: dict) -> None:
         """Send a message unless it is stale; close the socket after a final one."""
@@ -103,7 +132,7 @@ class ClapJobConsumer(AsyncJsonWebsocketConsumer):
         if message["type"] != "snapshot" and message["seq"] <= self.seq:
             return
         if message["type"] == "done":
-            await self._wait_for_applause()
+            await self._wait_for_applause(self.job_id)
         self.seq, self.status = max(self.seq, message["seq"]), message["status"]
         await self.send_json(message)
         if is_final(message):
@@ -121,19 +150,13 @@ class ClapJobConsumer(AsyncJsonWebsocketConsumer):
                     )
             await asyncio.sleep(POSITION_EVERY)
 
-    async def _wait_for_applause(self) -> None:
-        # The relay is faster than the recorder: hold `done` until its URL answers.
-        await stored_applause().wait(self.job_id, APPLAUSE_WAIT)
-
     @socket_lookup
     def _admit(self) -> tuple[int | None, dict | None]:
         """(refusal, None) for a caller who may not watch the job, else (None, snapshot).
 
         The signed-in user is read here, with the job, in one call (rather than by
         Channels' AuthMiddleware on the views' thread)."""
-        session = self.scope["session"]
-        owner = known_owner_of(session, auth.get_user(_SessionOnly(session)))
-        self.session_key = session.session_key
+        owner = self._caller()
         try:
             job = ClapJob.objects.get(id=self.job_id)
         except ClapJob.DoesNotExist:

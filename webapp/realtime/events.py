@@ -4,6 +4,8 @@ Every message has a `type` and the job's `seq`, so a client drops the stale ones
 applause itself never travels over a socket: `done` carries its URL.
 """
 
+import hashlib
+
 from django.urls import reverse
 
 from streams import messages
@@ -16,6 +18,11 @@ TYPE_OF = {messages.RUNNING: "status", messages.PROGRESS: "progress"}
 def group_of(job_id: str) -> str:
     """The Channels group of a job's sockets (ASCII, well under 100 characters)."""
     return f"clap-{job_id}"
+
+
+def feed_group_of(owner: str) -> str:
+    """The Channels group of an owner's feeds (a digest: owner keys hold any characters)."""
+    return f"feed-{hashlib.sha256(owner.encode()).hexdigest()[:40]}"
 
 
 def snapshot_of(job: ClapJob) -> dict:

@@ -1,5 +1,8 @@
 """The relay: every web process reads all of clap.events and pushes each event to the
 Channels group of its job, so the sockets this process serves see their jobs live.
+While an owner's feed is open in the process (`watch`), the events of that owner's
+jobs go to the feed's group too; the owner of a job is read from the database once
+per job (events carry only the job id) and remembered.
 
 It reads without a consumer group (assigned partitions, nothing committed): every
 replica reads everything, and a restart begins at the end, because a socket gets its
@@ -12,17 +15,19 @@ import logging
 import threading
 import time
 import uuid
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 
 from channels.layers import get_channel_layer
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
 from django.conf import settings
+from django.db import DatabaseError, close_old_connections
 
 from streams import messages, tracing
 from streams.config import KafkaConfig
 from streams.consume import poll_batch
+from webapp.claps.models import ClapJob
 from webapp.realtime.coalescer import Coalescer
-from webapp.realtime.events import group_of, message_of
+from webapp.realtime.events import feed_group_of, group_of, message_of
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -48,6 +53,8 @@ class Relay:
         self.ready = asyncio.Event()  # set once reading from the end of every partition
         self._latest: OrderedDict[str, dict] = OrderedDict()
         self._remember = remember
+        self._watched: Counter[str] = Counter()  # owners with a feed open here
+        self._owner_of: OrderedDict[str, str | None] = OrderedDict()  # relay thread only
         self._in_order = asyncio.Lock()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="clap-events-relay", daemon=True)
@@ -67,6 +74,15 @@ class Relay:
         Closes the gap of a socket that joined its group just after an event passed,
         while the recorder had not written that event to the database yet."""
         return self._latest.get(job_id)
+
+    def watch(self, owner: str) -> None:
+        """Send the events of the owner's jobs to its feed group too (call on the loop)."""
+        self._watched[owner] += 1
+
+    def unwatch(self, owner: str) -> None:
+        self._watched[owner] -= 1
+        if self._watched[owner] <= 0:
+            del self._watched[owner]
 
     def _run(self) -> None:
         consumer = Consumer(
@@ -161,18 +177,36 @@ class Relay:
             out.extend(self.coalescer.offer(event, now))
         out.extend(self.coalescer.due(now))
         if out:
-            future = asyncio.run_coroutine_threadsafe(
-                self._dispatch([message_of(e) for e in out]), self.loop
-            )
+            owners = self._owners([e.job for e in out]) if self._watched else {}
+            batch = [(message_of(e), owners.get(e.job)) for e in out]
+            future = asyncio.run_coroutine_threadsafe(self._dispatch(batch), self.loop)
             future.add_done_callback(_log_failure)
 
-    async def _dispatch(self, batch: list[dict]) -> None:
+    def _owners(self, jobs: list[str]) -> dict[str, str | None]:
+        """The owners of the jobs, from memory or one query for those not known yet.
+        A job's row is committed before it is published, so it exists by now."""
+        unknown = {job for job in jobs if job not in self._owner_of}
+        if unknown:
+            try:
+                found = dict(ClapJob.objects.filter(id__in=unknown).values_list("id", "owner"))
+            except DatabaseError as exc:  # the jobs' feeds miss these events, sockets don't
+                log.warning("relay could not read the owners of %d jobs: %s", len(unknown), exc)
+                close_old_connections()
+                return {}
+            for job in unknown:
+                self._owner_of[job] = found.get(uuid.UUID(job))
+                while len(self._owner_of) > self._remember:
+                    self._owner_of.popitem(last=False)
+        return {job: self._owner_of.get(job) for job in jobs}
+
+    async def _dispatch(self, batch: list[tuple[dict, str | None]]) -> None:
         async with self._in_order:  # batches are scheduled in order; keep them so
-            for message in batch:
+            for message, owner in batch:
                 self._keep_latest(message)
-                await self.layer.group_send(
-                    group_of(message["id"]), {"type": "clap.event", "message": message}
-                )
+                event = {"type": "clap.event", "message": message}
+                await self.layer.group_send(group_of(message["id"]), event)
+                if owner is not None and owner in self._watched:
+                    await self.layer.group_send(feed_group_of(owner), event)
 
     def _keep_latest(self, message: dict) -> None:
         job = message["id"]

@@ -1,0 +1,133 @@
+"""/ws/claps/, an owner's feed, against the real broker: who gets in, and every job's
+events live from the moment it opens."""
+
+import pytest
+from channels.db import database_sync_to_async as db
+from django.contrib.sessions.backends.db import SessionStore
+
+from tests.support.sockets import (
+    Events,
+    close_code,
+    connected,
+    feed,
+    new_job,
+    new_owner,
+    store_applause,
+)
+from webapp.realtime import consumers
+
+pytestmark = [pytest.mark.kafka, pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+
+async def opened(session_key):
+    ws = await feed(session_key)
+    accepted, _ = await ws.connect(timeout=15)  # the first one waits for the relay
+    assert accepted
+    return ws
+
+
+async def test_a_feed_opened_before_the_job_gets_its_events_live_and_stays_open(isolated_kafka):
+    key, owner = await db(new_owner)()
+    _, stranger = await db(new_owner)()
+    ws = await opened(key)
+    try:
+        job = await db(new_job)(owner)  # submitted after the feed opened
+        others = await db(new_job)(stranger)
+        other_worker = Events(isolated_kafka, others.id)
+        worker = Events(isolated_kafka, job.id)
+        other_worker.emit(other_worker.running())
+        await db(store_applause)(job.id)
+        running, _, done = worker.emit(worker.running(), worker.progress(1), worker.done())
+        received = [await ws.receive_json_from(timeout=10) for _ in range(3)]
+
+        second = await db(new_job)(owner)
+        later = Events(isolated_kafka, second.id)
+        later.emit(later.running())
+        after_done = await ws.receive_json_from(timeout=10)
+    finally:
+        await ws.disconnect()
+    assert [(m["type"], m["id"]) for m in received] == [
+        ("status", str(job.id)),
+        ("progress", str(job.id)),
+        ("done", str(job.id)),
+    ]
+    assert (received[0]["seq"], received[2]["seq"]) == (running.seq, done.seq)
+    assert received[2]["result_url"].endswith("/applause.wav/") and "result" not in received[2]
+    assert (after_done["id"], after_done["type"]) == (str(second.id), "status")
+
+
+async def test_a_done_waiting_for_its_applause_does_not_hold_back_other_jobs(isolated_kafka):
+    key, owner = await db(new_owner)()
+    ws = await opened(key)
+    try:
+        slow, fast = await db(new_job)(owner), await db(new_job)(owner)
+        slow_worker, fast_worker = Events(isolated_kafka, slow.id), Events(isolated_kafka, fast.id)
+        slow_worker.emit(slow_worker.done())  # its applause is not stored yet
+        fast_worker.emit(fast_worker.running())
+        first = await ws.receive_json_from(timeout=10)
+        await db(store_applause)(slow.id)
+        second = await ws.receive_json_from(timeout=10)
+    finally:
+        await ws.disconnect()
+    assert (first["id"], first["type"]) == (str(fast.id), "status")
+    assert (second["id"], second["type"]) == (str(slow.id), "done")
+
+
+async def test_events_after_a_job_is_final_and_stale_ones_are_dropped(isolated_kafka):
+    key, owner = await db(new_owner)()
+    ws = await opened(key)
+    try:
+        job, marker = await db(new_job)(owner), await db(new_job)(owner)
+        await db(store_applause)(job.id)
+        worker = Events(isolated_kafka, job.id)
+        stale = worker.progress(1)  # numbered before the running event below
+        worker.emit(worker.running(), stale)
+        assert (await ws.receive_json_from(timeout=10))["type"] == "status"
+        worker.emit(worker.done())
+        assert (await ws.receive_json_from(timeout=10))["type"] == "done"
+        redelivered = Events(isolated_kafka, job.id)  # a later pickup: higher seqs
+        redelivered.emit(redelivered.running())
+        marker_worker = Events(isolated_kafka, marker.id)
+        marker_worker.emit(marker_worker.running())
+        following = await ws.receive_json_from(timeout=10)
+    finally:
+        await ws.disconnect()
+    assert following["id"] == str(marker.id), "nothing of a final job after its end"
+
+
+def _session_without_owner() -> str:
+    session = SessionStore()
+    session["seen"] = True
+    session.create()
+    return session.session_key
+
+
+@pytest.mark.parametrize("has_session", [True, False])
+async def test_a_caller_without_an_owner_is_refused_with_4403(isolated_kafka, has_session):
+    key = await db(_session_without_owner)() if has_session else None
+    ws = await feed(key)
+    accepted, _ = await ws.connect(timeout=15)
+    assert accepted
+    assert await close_code(ws) == consumers.FORBIDDEN
+    await ws.disconnect()
+
+
+async def test_the_feed_counts_against_the_sessions_sockets(isolated_kafka, monkeypatch):
+    monkeypatch.setattr(consumers, "MAX_SOCKETS_PER_SESSION", 1)
+    key, owner = await db(new_owner)()
+    job = await db(new_job)(owner)
+    ws = await opened(key)
+    extra = await connected(job.id, key)
+    assert await close_code(extra) == consumers.TOO_MANY
+    await extra.disconnect()
+    second_feed = await opened(key)
+    assert await close_code(second_feed) == consumers.TOO_MANY
+    await second_feed.disconnect()
+    await ws.disconnect()
+    again = await opened(key)  # the closed feed's place is free again
+    try:
+        worker = Events(isolated_kafka, job.id)
+        worker.emit(worker.running())
+        assert (await again.receive_json_from(timeout=10))["id"] == str(job.id)
+    finally:
+        await again.disconnect()

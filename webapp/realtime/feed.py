@@ -1,0 +1,80 @@
+"""An owner's feed over one WebSocket: /ws/claps/ carries the live events of all the
+caller's jobs, from the moment it opens, and stays open.
+
+A page or client that opens its feed before submitting sees every job's events
+live, however fast the job is: a job's own socket (/ws/claps/<id>/) can only open
+once the job exists, and a fast job may be final by then (its snapshot says so). One
+feed also replaces a handshake per job. The messages are those of a job's socket
+(`status`, `progress`, `done`, `failed`, `cancelled`, each with the job's `id` and
+`seq`); there is no snapshot (the API lists the jobs) and no queue position.
+
+Only a caller with an owner gets in: a signed-in user, or a session that has made a
+request of the site (4403 otherwise). The feed counts against the session's sockets.
+"""
+
+import asyncio
+import math
+from collections import OrderedDict
+
+from webapp.realtime.consumers import FORBIDDEN, TOO_MANY, OwnedSocket
+from webapp.realtime.events import feed_group_of, is_final
+from webapp.realtime.lookups import socket_lookup
+
+REMEMBER = 1_000  # jobs whose newest seq the feed keeps, to drop stale events
+
+
+class OwnerFeedConsumer(OwnedSocket):
+    owner: str | None = None
+    relay = None
+
+    async def connect(self):
+        relay = await self._relay()
+        owner = await self._who()
+        if owner is None:
+            await self._refuse(FORBIDDEN)
+            return
+        if self._over_cap():
+            await self._refuse(TOO_MANY)
+            return
+        self._count_in()
+        self.owner, self.relay = owner, relay
+        self._newest: OrderedDict[str, float] = OrderedDict()  # job -> seq; inf once final
+        self._held: set[asyncio.Task] = set()  # done events waiting for their applause
+        # Watched and joined before the handshake completes: a job submitted once the
+        # client sees the socket open has every event relayed here.
+        relay.watch(owner)
+        self.group = feed_group_of(owner)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+
+    async def clap_event(self, event):
+        message = event["message"]
+        job = message["id"]
+        if message["seq"] <= self._newest.get(job, -1):
+            return
+        self._newest[job] = math.inf if is_final(message) else message["seq"]
+        self._newest.move_to_end(job)
+        while len(self._newest) > REMEMBER:
+            self._newest.popitem(last=False)
+        if message["type"] == "done":
+            # Held in its own task: one job's wait must not delay the others' events.
+            task = asyncio.create_task(self._send_when_stored(message))
+            self._held.add(task)
+            task.add_done_callback(self._held.discard)
+        else:
+            await self.send_json(message)
+
+    async def _send_when_stored(self, message: dict) -> None:
+        await self._wait_for_applause(message["id"])
+        await self.send_json(message)
+
+    async def disconnect(self, code):
+        if self.owner is not None:
+            for task in self._held:
+                task.cancel()
+            self.relay.unwatch(self.owner)
+        await super().disconnect(code)
+
+    @socket_lookup
+    def _who(self) -> str | None:
+        return self._caller()
