@@ -7,6 +7,7 @@ import urllib.request
 import pytest
 
 from tests.support.waiting import wait_until
+from tools.loadgen.clients import FEED, JOB_SOCKETS
 from tools.loadgen.profiles import constant
 from tools.loadgen.results import save
 from tools.loadgen.runner import LoadPlan, generate
@@ -36,7 +37,9 @@ def site(stack):
     return url
 
 
-@pytest.mark.parametrize("sockets", [True, False], ids=["sockets", "database"])
+@pytest.mark.parametrize(
+    "sockets", [JOB_SOCKETS, FEED, ""], ids=["job-sockets", "feed", "database"]
+)
 def test_every_accepted_job_completes_and_results_are_written(
     site, isolated_kafka, tmp_path, sockets
 ):
@@ -50,7 +53,10 @@ def test_every_accepted_job_completes_and_results_are_written(
     ids = [r.job_id for r in run.requests]
     assert ClapJob.objects.filter(id__in=ids, status=Status.DONE).count() == 20
     assert len(set(ClapJob.objects.filter(id__in=ids).values_list("owner", flat=True))) == 4
-    if sockets:  # each job's end seen live, or already final when its socket opened
+    if sockets == FEED:  # opened before the first submission: every end arrives live
+        assert summary["seen_live"] == 20
+        assert all(r.latency > 0 for r in run.requests)
+    elif sockets:  # each job's end seen live, or already final when its socket opened
         assert summary["seen_live"] + summary["final_at_snapshot"] == 20
         assert all(r.latency > 0 for r in run.requests if r.live)
         assert all(r.latency is None for r in run.requests if r.live is False)

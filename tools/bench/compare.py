@@ -24,7 +24,7 @@ from tools.bench.redis_server import RedisMissing, redis_server
 from tools.bench.report import Report, ms
 from tools.bench.workers_only import Workers, same_work_loop
 from tools.broker.process import broker_unless_configured
-from tools.loadgen.clients import SUBMIT_PATH
+from tools.loadgen.clients import FEED, JOB_SOCKETS, SUBMIT_PATH
 from tools.web import web_processes_wanted
 from webapp.claps.models import ClapJob
 
@@ -158,11 +158,14 @@ def web(report: Report, base, redis_url: str, o: dict) -> None:
         redis.Redis.from_url(redis_url).flushdb()  # those Celery jobs are not run
         started = site.start_clapstream(workers=1)
         wait_until(lambda: _drained(site.kafka), 300, "the submissions' jobs")
-        runs = {("socket", rate): site.latency(SUBMIT_PATH, rate, seconds, sockets=True)}
+        runs = {}
+        for sockets in (JOB_SOCKETS, FEED):
+            runs[(sockets, rate)] = site.latency(SUBMIT_PATH, rate, seconds, sockets)
         runs[("database", rate)] = site.latency(SUBMIT_PATH, rate, seconds)
-        runs[("socket", o["peak"])] = site.latency(
-            SUBMIT_PATH, o["peak"], o["peak_seconds"], sockets=True, users=200
-        )
+        for sockets in (JOB_SOCKETS, FEED):
+            runs[(sockets, o["peak"])] = site.latency(
+                SUBMIT_PATH, o["peak"], o["peak_seconds"], sockets, users=200
+            )
         site.group.stop_all(timeout=30, names=started)
         with CeleryWorkers(redis_url, 1, env=site.env):
             runs[("celery", rate)] = site.latency(CELERY_SUBMIT_PATH, rate, seconds)

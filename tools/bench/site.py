@@ -93,8 +93,9 @@ class BenchSite:
         return requests
 
     def latency(
-        self, path: str, rate: float, seconds: float, sockets: bool = False, users: int = 50
+        self, path: str, rate: float, seconds: float, sockets: str = "", users: int = 50
     ) -> dict:
-        """The summary of a steady load (end-to-end latency percentiles in seconds)."""
+        """The summary of a steady load (end-to-end latency percentiles in seconds);
+        `sockets` as in LoadPlan."""
         plan = LoadPlan(self.url, constant(rate, seconds), users=users, sockets=sockets, path=path)
         return summarise(generate(plan).requests)

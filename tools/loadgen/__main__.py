@@ -15,6 +15,7 @@ from pathlib import Path
 from streams.config import kafka_config
 from tools.djangoenv import setup_django
 from tools.loadgen import profiles
+from tools.loadgen.clients import FEED, JOB_SOCKETS
 from tools.loadgen.results import new_folder, save
 from tools.loadgen.runner import LoadPlan, generate
 from tools.loadgen.summary import describe
@@ -51,9 +52,11 @@ def arguments() -> argparse.ArgumentParser:
     parser.add_argument("--users", type=int, default=200, help="simulated users (owners)")
     parser.add_argument(
         "--sockets",
-        action="store_true",
-        help="follow each job over its WebSocket (done = the `done` message); otherwise "
-        "read outcomes from the site's database (same DATABASE_URL; done = finished_at)",
+        choices=[JOB_SOCKETS, FEED],
+        help="follow the jobs over WebSockets (done = the `done` message): 'job' opens "
+        "each job's socket when its POST is answered, 'feed' has each user open its feed "
+        "before submitting; without it, outcomes are read from the site's database (same "
+        "DATABASE_URL; done = finished_at)",
     )
     parser.add_argument("--timeout", type=float, default=10.0, help="per request, seconds")
     parser.add_argument("--drain-timeout", type=float, default=300.0)
@@ -83,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
         profile=profile,
         users=o["users"],
         claps=o["claps"],
-        sockets=o["sockets"],
+        sockets=o["sockets"] or "",
         timeout=o["timeout"],
         drain_timeout=o["drain_timeout"],
         connections=o["connections"],

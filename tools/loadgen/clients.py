@@ -1,6 +1,8 @@
 """Simulated users of a site over aiohttp: each has its own cookie jar, so its own
-anonymous owner (and throttle bucket), submits jobs and can follow one over its
-WebSocket until the job is final."""
+anonymous owner (and throttle bucket), submits jobs and can follow them until they
+are final: each over its own WebSocket (/ws/claps/<id>/, opened when the POST is
+answered, as the job's page does), or all over the user's feed (/ws/claps/, opened
+once before the first submission)."""
 
 import asyncio
 import json
@@ -14,6 +16,8 @@ from streams.messages import FINAL_TYPES
 from tools.loadgen.summary import Request
 
 SUBMIT_PATH = "/api/claps/"
+FEED_PATH = "/ws/claps/"
+JOB_SOCKETS, FEED = "job", "feed"  # how jobs are followed over sockets
 
 
 class User:
@@ -27,6 +31,7 @@ class User:
         self.session = aiohttp.ClientSession(
             connector=site.connector, connector_owner=False, cookie_jar=jar, timeout=site.timeout
         )
+        self.feed: Feed | None = None
 
     async def sign_in(self) -> None:
         """Any API read makes the session's anonymous owner; later requests are its."""
@@ -54,8 +59,18 @@ class User:
         except aiohttp.ClientError as exc:
             request.error = type(exc).__name__
 
+    async def open_feed(self) -> None:
+        url = self.site.ws_url.join(URL(FEED_PATH))
+        ws = await self.site.sockets.ws_connect(
+            url, origin=self.site.origin, headers=self._cookie_header()
+        )
+        self.feed = Feed(ws)
+
     async def follow(self, request: Request, timeout: float) -> None:
-        """Read the job's socket until a final message (or the timeout)."""
+        """Wait for the job's final message: on the feed if open, else on its socket."""
+        if self.feed is not None:
+            await self.feed.follow(request, timeout)
+            return
         url = self.site.ws_url / "ws" / "claps" / request.job_id / ""
         try:
             async with asyncio.timeout(timeout):
@@ -78,29 +93,91 @@ class User:
         return {"Cookie": "; ".join(f"{k}={v.value}" for k, v in cookies.items())}
 
     async def close(self) -> None:
+        if self.feed is not None:
+            await self.feed.close()
         await self.session.close()
 
 
-def _final(message: dict, request: Request) -> bool:
-    """Record a final message's outcome on the request; True when it was final."""
+class Feed:
+    """A user's feed: reads every message as it arrives and keeps each job's final
+    one, which may come before the job's POST is even answered."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.finals: dict[str, tuple[dict, float]] = {}  # job id -> (message, arrival)
+        self.waiting: dict[str, asyncio.Future] = {}
+        self.closed: str | None = None  # why the feed ended, when it did
+        self.reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        try:
+            async for msg in self.ws:
+                if msg.type != aiohttp.WSMsgType.TEXT:
+                    break
+                message = json.loads(msg.data)
+                if message.get("status") in FINAL_TYPES:
+                    self.finals[message["id"]] = (message, time.time())
+                    waiter = self.waiting.pop(message["id"], None)
+                    if waiter is not None and not waiter.done():
+                        waiter.set_result(None)
+            self.closed = f"feed closed {self.ws.close_code}"
+        except aiohttp.ClientError as exc:
+            self.closed = f"feed {type(exc).__name__}"
+        for waiter in self.waiting.values():
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def follow(self, request: Request, timeout: float) -> None:
+        if request.job_id not in self.finals and self.closed is None:
+            waiter = self.waiting.setdefault(
+                request.job_id, asyncio.get_running_loop().create_future()
+            )
+            try:
+                await asyncio.wait_for(asyncio.shield(waiter), timeout)
+            except TimeoutError:
+                request.follow_error = "feed timeout"
+                return
+        if request.job_id not in self.finals:
+            request.follow_error = self.closed
+            return
+        message, arrived = self.finals.pop(request.job_id)
+        _final(message, request, arrived)
+
+    async def close(self) -> None:
+        self.reader.cancel()
+        await self.ws.close()
+
+
+def _final(message: dict, request: Request, arrived: float | None = None) -> bool:
+    """Record a final message's outcome on the request (`arrived`: when it came, else
+    now); True when it was final."""
+    arrived = arrived or time.time()
     if message.get("status") not in FINAL_TYPES:
         return False
     if message["type"] == "snapshot":  # final before the socket opened: not seen live
         request.live = False
     elif message["type"] in FINAL_TYPES:
-        request.done_at, request.live = time.time(), True
+        request.done_at, request.live = arrived, True
     else:
         return False
     request.outcome = message["status"]
-    request.final_seen_at = request.done_at or time.time()
+    request.final_seen_at = arrived
     return True
 
 
 class Site:
     """The site under load and its users; `async with` opens and closes them."""
 
-    def __init__(self, url: str, users: int, timeout: float = 10.0, connections: int = 100):
+    def __init__(
+        self,
+        url: str,
+        users: int,
+        timeout: float = 10.0,
+        connections: int = 100,
+        feeds: bool = False,
+    ):
         self.url = URL(url)
+        self.feeds = feeds  # each user opens its feed after signing in
         self.origin = str(self.url.origin())
         self.ws_url = self.url.with_scheme("wss" if self.url.scheme == "https" else "ws")
         self.timeout = aiohttp.ClientTimeout(total=timeout)
@@ -120,6 +197,8 @@ class Site:
         async def sign_in(user: User) -> None:
             async with gate:
                 await user.sign_in()
+                if self.feeds:
+                    await user.open_feed()
 
         await asyncio.gather(*(sign_in(u) for u in self.users))
         return self

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 
 from streams.config import KafkaConfig
-from tools.loadgen.clients import SUBMIT_PATH, Site, User
+from tools.loadgen.clients import FEED, SUBMIT_PATH, Site, User
 from tools.loadgen.profiles import Profile
 from tools.loadgen.summary import Request
 from tools.loadgen.watch import GroupSampler, read_outcomes
@@ -23,7 +23,7 @@ class LoadPlan:
     profile: Profile
     users: int = 200  # simulated browsers, each its own owner
     claps: int = 1
-    sockets: bool = False  # follow each job over its WebSocket, else in the database
+    sockets: str = ""  # follow jobs over JOB_SOCKETS or the users' FEED, else in the database
     timeout: float = 10.0  # per HTTP request
     drain_timeout: float = 300.0  # after the last submission, for the jobs to finish
     connections: int = 100  # open HTTP connections for submissions
@@ -57,7 +57,8 @@ def generate(plan: LoadPlan, kafka: KafkaConfig | None = None, progress=None) ->
 
 async def _generate(run: LoadRun, progress) -> None:
     plan = run.plan
-    async with Site(plan.url, plan.users, plan.timeout, plan.connections) as site:
+    feeds = plan.sockets == FEED
+    async with Site(plan.url, plan.users, plan.timeout, plan.connections, feeds) as site:
         reporter = asyncio.create_task(_report(run, progress)) if progress else None
         watcher = None if plan.sockets else asyncio.create_task(_watch(run))
         tasks = await _send(run, itertools.cycle(site.users))
