@@ -1,0 +1,69 @@
+// The home page's list of recent claps: follows them all over the owner's feed
+// (/ws/claps/) and updates each status badge live, until none is left to finish.
+// The feed carries only what happens after it opens, so each unfinished job is read
+// from the API once it is open. Without sockets the list stays as it was loaded.
+"use strict";
+
+(() => {
+  const list = document.querySelector("ul.jobs");
+  if (!list) return;
+  const LABELS = {
+    queued: "Queued",
+    running: "Running",
+    done: "Done",
+    failed: "Failed",
+    cancelled: "Cancelled",
+  };
+  // A status never goes back: queued, then running, then one of the final ones.
+  const RANK = { queued: 0, running: 1, done: 2, failed: 2, cancelled: 2 };
+  const REFUSED = new Set([4403, 4429]);
+  const MAX_BACKOFF_MS = 15000;
+  const items = new Map([...list.querySelectorAll("li[data-job]")].map((li) => [li.dataset.job, li]));
+  let backoff = 1000;
+
+  const unfinished = () => [...items.values()].filter((li) => RANK[li.dataset.status] < 2);
+
+  function show(id, status) {
+    const li = items.get(id);
+    if (!li || !(status in RANK) || RANK[status] <= RANK[li.dataset.status]) return;
+    li.dataset.status = status;
+    const badge = li.querySelector(".badge");
+    badge.className = `badge status-${status}`;
+    badge.textContent = LABELS[status];
+  }
+
+  async function catchUp() {
+    for (const li of unfinished()) {
+      try {
+        const response = await fetch(`/api/claps/${li.dataset.job}/`, {
+          headers: { Accept: "application/json" },
+        });
+        if (response.ok) show(li.dataset.job, (await response.json()).status);
+      } catch {
+        // The feed still brings the job's next change.
+      }
+    }
+  }
+
+  function connect() {
+    if (!unfinished().length) return;
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const ws = new WebSocket(`${scheme}://${location.host}/ws/claps/`);
+    ws.onopen = () => {
+      backoff = 1000;
+      catchUp();
+    };
+    ws.onmessage = (event) => {
+      const msg = JSON.parse(event.data);
+      show(msg.id, msg.status);
+      if (!unfinished().length) ws.close(1000);
+    };
+    ws.onclose = (event) => {
+      if (REFUSED.has(event.code) || !unfinished().length) return;
+      setTimeout(connect, backoff);
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+    };
+  }
+
+  connect();
+})();
