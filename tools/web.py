@@ -1,11 +1,14 @@
 """Several daphne processes serving one port, for `make run`, the spike and the bench.
 
-daphne runs a process's synchronous views and database calls on one thread, so one
-process uses at most one core and every request, socket snapshot and delivery report
-waits its turn there. This binds the port once, with a deep listen backlog, and starts
-N daphne processes on the inherited socket (`daphne --fd`); the kernel hands each
-connection to whichever process accepts it first. Each process has its own relay, as
-it would in its own pod.
+A daphne process runs Python under one GIL, so it uses at most about one core. This
+starts N of them on one port, each on a listening socket of its own, all bound with
+SO_REUSEPORT and a deep listen backlog (`daphne --fd`): the kernel spreads the
+connections over the sockets by their address hash, as a Service spreads them over
+pods. One shared socket would hand each connection to whichever process accepts
+first, and Twisted accepts all the waiting ones at once: a burst of keep-alive
+connections could all land on one process while the other idled, which halved the
+bench's submissions in some runs. Each process has its own relay, as it would in its
+own pod.
 """
 
 import os
@@ -33,6 +36,7 @@ def web_processes_wanted() -> int:
 def listening_socket(port: int, host: str = "127.0.0.1") -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     sock.listen(BACKLOG)
     sock.set_inheritable(True)
@@ -42,12 +46,13 @@ def listening_socket(port: int, host: str = "127.0.0.1") -> socket.socket:
 def start_web(
     group: ProcessGroup, port: int, count: int, env: dict[str, str] | None = None
 ) -> list[Child]:
-    """`count` daphne processes on one socket bound to port; returns them. The group's
-    children hold the socket; this process closes its copy."""
-    with listening_socket(port) as sock:
-        fd = sock.fileno()
-        argv = [sys.executable, "-m", "daphne", "--fd", str(fd), *DAPHNE_OPTIONS, ASGI_APP]
-        return [
-            group.start("web" if count == 1 else f"web-{n}", argv, env, pass_fds=(fd,))
-            for n in range(1, count + 1)
-        ]
+    """`count` daphne processes on port, each on its own socket; returns them. Each
+    child holds its socket; this process closes its copies."""
+    children = []
+    for n in range(1, count + 1):
+        with listening_socket(port) as sock:
+            fd = sock.fileno()
+            argv = [sys.executable, "-m", "daphne", "--fd", str(fd), *DAPHNE_OPTIONS, ASGI_APP]
+            name = "web" if count == 1 else f"web-{n}"
+            children.append(group.start(name, argv, env, pass_fds=(fd,)))
+    return children
