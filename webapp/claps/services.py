@@ -33,16 +33,17 @@ def clap_submit(
 ) -> ClapJob:
     # The job's trace is the submitting request's (or a new one outside a request).
     trace = tracing.current() or tracing.start_trace()
-    with transaction.atomic():
-        job = ClapJob.objects.create(
-            owner=owner,
-            claps=claps,
-            note=note,
-            fail_at_clap=fail_at_clap,
-            traceparent=trace.traceparent,
-        )
-        # After commit, never inside: a rolled-back job must not reach the workers.
-        transaction.on_commit(lambda: publisher().publish_job(job))
+    # One INSERT, committed on its own (no BEGIN and COMMIT round trips) unless a
+    # caller's transaction holds it; either way the job is published after commit,
+    # never inside: a rolled-back job must not reach the workers.
+    job = ClapJob.objects.create(
+        owner=owner,
+        claps=claps,
+        note=note,
+        fail_at_clap=fail_at_clap,
+        traceparent=trace.traceparent,
+    )
+    transaction.on_commit(lambda: publisher().publish_job(job))
     JOBS_SUBMITTED.inc()
     with logs.job_context(job_id=str(job.id)), tracing.as_current(trace):
         log.debug("job %s accepted: %d claps", job.id, claps)
