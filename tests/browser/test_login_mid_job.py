@@ -39,7 +39,8 @@ def test_log_in_mid_job_and_see_it_finish(stack, frank, accessibility, artifacts
 
         server.on_message(forward)
 
-    context.route_web_socket(re.compile(r"/ws/claps/"), relay)
+    # The job page's socket (the home page in the other tab has its feed too).
+    context.route_web_socket(re.compile(r"/ws/claps/[0-9a-f-]{36}/"), relay)
     watching = context.new_page()
     watching.goto(f"{base}/")
     watching.get_by_label("Number of claps").fill("12")
