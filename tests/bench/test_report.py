@@ -1,6 +1,7 @@
 """The comparison's socket targets, judged from load-run summaries, and the stamp
 beside every figure."""
 
+import os
 import subprocess
 from datetime import UTC, datetime
 
@@ -60,3 +61,19 @@ def test_a_stamp_names_the_commit_and_the_load():
     assert line.startswith(f"began {datetime.now(UTC):%Y-%m-%d}")
     assert f"at commit {head.stdout.strip()}" in line
     assert "load average (1/5/15 min) " in line
+
+
+def test_the_cpu_at_the_spike_rate_is_shown_by_part_with_the_rate_it_allows():
+    report = Report(command="test", database="SQLite", began=datetime.now(UTC))
+    used = {"web": 6.0, "workers": 0.5, "recorders": 1.0, "clients": 1.0, "PostgreSQL": 1.5}
+    report.peak_cpu(200.0, {FEED: used, JOB_SOCKETS: {**used, "web": 8.0}})
+    [section] = report.sections
+    assert section.startswith("CPU per job in the runs at 200/s above")
+    lines = section.splitlines()
+    assert "| part | over feeds | over job sockets |" in lines
+    assert "| web processes | 6.000 | 8.000 |" in lines
+    assert "| the bench process (the simulated users) | 1.000 | 1.000 |" in lines
+    assert "| total | 10.000 | 12.000 |" in lines
+    cores = os.cpu_count()
+    allowed = f"| jobs/s that CPU allows on {cores} cores (cores / total) "
+    assert f"{allowed}| {100 * cores:,} | {1000 * cores / 12:,.0f} |" in lines

@@ -133,6 +133,7 @@ def _services(base) -> dict[str, int]:
 
 
 def _cpu_seconds(line, services: dict[str, int]) -> dict[str, float]:
+    """CPU seconds so far of a pipeline or site (its cpu_seconds()) and the services."""
     return {
         **line.cpu_seconds(),
         **{name: tree_cpu_seconds(pid) for name, pid in services.items()},
@@ -158,14 +159,19 @@ def web(report: Report, base, redis_url: str, o: dict) -> None:
         redis.Redis.from_url(redis_url).flushdb()  # those Celery jobs are not run
         started = site.start_clapstream(workers=1)
         wait_until(lambda: _drained(site.kafka), 300, "the submissions' jobs")
-        runs = {}
+        runs, peak_cpu, services = {}, {}, _services(base)
         for sockets in (JOB_SOCKETS, FEED):
             runs[(sockets, rate)] = site.latency(SUBMIT_PATH, rate, seconds, sockets)
         runs[("database", rate)] = site.latency(SUBMIT_PATH, rate, seconds)
         for sockets in (JOB_SOCKETS, FEED):
-            runs[(sockets, o["peak"])] = site.latency(
+            before = _cpu_seconds(site, services)
+            runs[(sockets, o["peak"])] = summary = site.latency(
                 SUBMIT_PATH, o["peak"], o["peak_seconds"], sockets, users=200
             )
+            after = _cpu_seconds(site, services)
+            peak_cpu[sockets] = {
+                part: 1000 * (after[part] - used) / summary["sent"] for part, used in before.items()
+            }
         site.group.stop_all(timeout=30, names=started)
         with CeleryWorkers(redis_url, 1, env=site.env):
             runs[("celery", rate)] = site.latency(CELERY_SUBMIT_PATH, rate, seconds)
@@ -177,3 +183,4 @@ def web(report: Report, base, redis_url: str, o: dict) -> None:
             f"errors {summary['errors'] or 'none'}"
         )
     report.web(processes, posts, runs)
+    report.peak_cpu(o["peak"], peak_cpu)

@@ -111,28 +111,20 @@ class Report:
 
     def pipeline_cpu(self, counts: list[int], cpu: dict[int, dict[str, float]]) -> None:
         """Where a pipeline job's CPU went, and the rate that CPU allows on this machine."""
-        names = {
-            "workers": "workers",
-            "recorders": "recorders",
-            "publisher": "the bench process (publishes the jobs, polls for done)",
-        }
-        rows = [
-            [names.get(part, part), *[f"{cpu[n][part]:.3f}" for n in counts]]
-            for part in cpu[counts[0]]
-        ]
-        totals = {n: sum(cpu[n].values()) for n in counts}
-        rows.append(["total", *[f"{totals[n]:.3f}" for n in counts]])
-        cores = os.cpu_count() or 1
-        rows.append(
-            [
-                f"jobs/s that CPU allows on {cores} cores (cores / total)",
-                *[f"{1000 * cores / totals[n]:,.0f}" for n in counts],
-            ]
-        )
         self.sections.append(
             "CPU per job in those pipeline runs, ms, by part (PostgreSQL with its "
             "backends, the broker's JVM):\n\n"
-            + markdown_table(["part", *[f"{n} worker(s)" for n in counts]], rows)
+            + _cpu_table({f"{n} worker(s)": cpu[n] for n in counts})
+        )
+
+    def peak_cpu(self, rate: float, cpu: dict[str, dict[str, float]]) -> None:
+        """Where a job's CPU went in the runs at the spike's rate, end to end."""
+        self.sections.append(
+            f"CPU per job in the runs at {rate:g}/s above, ms, by part, over each whole "
+            "run: the users signing in and opening their sockets, their submissions, and "
+            "the jobs to their end (the web processes serve the submissions, the sockets "
+            "and their relays):\n\n"
+            + _cpu_table({f"over {SOCKET_NAMES[kind]}": used for kind, used in cpu.items()})
         )
 
     def web(self, processes: int, posts: dict, runs: dict) -> None:
@@ -246,3 +238,28 @@ class Report:
         head, rest = text.split(BEGIN, 1)
         _, tail = rest.split(END, 1)
         doc.write_text(f"{head}{BEGIN}\n{self.markdown()}\n{END}{tail}")
+
+
+PARTS = {
+    "publisher": "the bench process (publishes the jobs, polls for done)",
+    "clients": "the bench process (the simulated users)",
+    "web": "web processes",
+}
+
+
+def _cpu_table(columns: dict[str, dict[str, float]]) -> str:
+    """CPU ms per job by part, one column per run, with the rate that CPU allows."""
+    first = next(iter(columns.values()))
+    rows = [
+        [PARTS.get(part, part), *[f"{c[part]:.3f}" for c in columns.values()]] for part in first
+    ]
+    totals = [sum(c.values()) for c in columns.values()]
+    rows.append(["total", *[f"{t:.3f}" for t in totals]])
+    cores = os.cpu_count() or 1
+    rows.append(
+        [
+            f"jobs/s that CPU allows on {cores} cores (cores / total)",
+            *[f"{1000 * cores / t:,.0f}" for t in totals],
+        ]
+    )
+    return markdown_table(["part", *columns], rows)

@@ -5,6 +5,7 @@ and paced end-to-end latency."""
 import asyncio
 import io
 import itertools
+import os
 import sys
 import time
 
@@ -56,6 +57,17 @@ class BenchSite:
 
     def web_cpu_seconds(self) -> float:
         return sum(cpu_seconds(child.proc.pid) for child in self.web)
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds used so far by the web processes, the workers, the recorder and
+        this process (the simulated users)."""
+        used = {"web": self.web_cpu_seconds(), "workers": 0.0, "recorders": 0.0}
+        for name, child in self.group.children.items():
+            if name.startswith(("worker", "recorder")) and child.running:
+                part = "workers" if name.startswith("worker") else "recorders"
+                used[part] += cpu_seconds(child.proc.pid)
+        used["clients"] = sum(os.times()[:2])
+        return used
 
     def start_clapstream(self, workers: int = 1) -> list[str]:
         """The recorder and `workers` workers; returns their names, to stop them."""
