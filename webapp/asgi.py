@@ -15,10 +15,8 @@ tracing.enable_from_env("web")
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from channels.sessions import SessionMiddlewareStack  # noqa: E402
-from django.conf import settings  # noqa: E402
 
 from webapp.claps.publisher import publisher  # noqa: E402
-from webapp.core.inflight import InFlightLimit  # noqa: E402
 from webapp.realtime.relay import start_relay  # noqa: E402
 from webapp.realtime.routing import websocket_urlpatterns  # noqa: E402
 
@@ -50,7 +48,7 @@ class StartClients:
 application = StartClients(
     ProtocolTypeRouter(
         {
-            "http": InFlightLimit(django_asgi_app, settings.WEB_REQUESTS_IN_FLIGHT),
+            "http": django_asgi_app,
             "websocket": AllowedHostsOriginValidator(
                 SessionMiddlewareStack(URLRouter(websocket_urlpatterns))
             ),

@@ -226,8 +226,6 @@ try:
     TRUSTED_PROXIES = [ipaddress.ip_network(n, strict=False) for n in env_list("TRUSTED_PROXIES")]
 except ValueError as exc:
     raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from None
-# HTTP requests a web process runs at once (webapp.core.inflight); the rest wait.
-WEB_REQUESTS_IN_FLIGHT = env_int("WEB_REQUESTS_IN_FLIGHT", 4, minimum=1)
 CLAP_API_MAX_BODY = env_int("CLAP_API_MAX_BODY", 4096, minimum=256)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Clapstream API",
