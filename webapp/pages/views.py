@@ -10,13 +10,15 @@ from django.views.decorators.http import require_POST
 
 from webapp.claps import selectors, services
 from webapp.claps.admission import admit
-from webapp.claps.models import ClapJob
+from webapp.claps.models import ClapJob, Status
 from webapp.claps.owners import known_owner_of, owner_of
 from webapp.claps.publisher import PublishError
 from webapp.pages.forms import ClapForm
 from webapp.realtime.events import snapshot_of
 
 RECENT_JOBS = 10
+# The pages' scripts show a status as the templates do: by its label.
+STATUS_LABELS = dict(Status.choices)
 
 
 def home(request):
@@ -35,7 +37,8 @@ def home(request):
     # Reading needs no identity: a first visit creates no session.
     owner = known_owner_of(request.session, request.user)
     jobs = selectors.jobs_of(owner)[:RECENT_JOBS] if owner else []
-    return render(request, "pages/home.html", {"form": form, "jobs": jobs}, status=status)
+    context = {"form": form, "jobs": jobs, "status_labels": STATUS_LABELS}
+    return render(request, "pages/home.html", context, status=status)
 
 
 def job_page(request, pk):
@@ -43,6 +46,7 @@ def job_page(request, pk):
     context = {
         "job": job,
         "snapshot": snapshot_of(job),  # what the socket sends first, for the script
+        "status_labels": STATUS_LABELS,
         "percent": job.done * 100 // job.claps,
         "api_url": reverse("clap-detail", kwargs={"pk": job.id}),
         "again_url": f"{reverse('home')}?{urlencode({'claps': job.claps, 'note': job.note})}",

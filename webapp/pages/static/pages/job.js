@@ -8,13 +8,7 @@
   if (!root) return;
   const ref = (name) => root.querySelector(`[data-ref="${name}"]`);
   const FINAL = new Set(["done", "failed", "cancelled"]);
-  const LABELS = {
-    queued: "Queued",
-    running: "Running",
-    done: "Done",
-    failed: "Failed",
-    cancelled: "Cancelled",
-  };
+  const LABELS = JSON.parse(document.getElementById("status-labels").textContent);
   const POLL_MS = 2000;
   const MAX_BACKOFF_MS = 15000;
   const FAILED_CONNECTS_BEFORE_POLLING = 3;

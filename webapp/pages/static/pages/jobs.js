@@ -7,13 +7,7 @@
 (() => {
   const list = document.querySelector("ul.jobs");
   if (!list) return;
-  const LABELS = {
-    queued: "Queued",
-    running: "Running",
-    done: "Done",
-    failed: "Failed",
-    cancelled: "Cancelled",
-  };
+  const LABELS = JSON.parse(document.getElementById("status-labels").textContent);
   // A status never goes back: queued, then running, then one of the final ones.
   const RANK = { queued: 0, running: 1, done: 2, failed: 2, cancelled: 2 };
   const REFUSED = new Set([4403, 4429]);
