@@ -14,9 +14,9 @@ from yarl import URL
 
 from streams.messages import FINAL_TYPES
 from tools.loadgen.summary import Request
+from webapp.realtime.paths import FEED_PATH, socket_path
 
 SUBMIT_PATH = "/api/claps/"
-FEED_PATH = "/ws/claps/"
 JOB_SOCKETS, FEED = "job", "feed"  # how jobs are followed over sockets
 
 
@@ -71,7 +71,7 @@ class User:
         if self.feed is not None:
             await self.feed.follow(request, timeout)
             return
-        url = self.site.ws_url / "ws" / "claps" / request.job_id / ""
+        url = self.site.ws_url.join(URL(socket_path(request.job_id)))
         try:
             async with asyncio.timeout(timeout):
                 async with self.site.sockets.ws_connect(
