@@ -10,9 +10,9 @@ from streams import messages
 from streams.keda import KedaScaling
 from streams.lag import OffsetReader
 from tests.support.pipeline import env_for
-from tests.support.waiting import wait_until
 from tools.autoscale.scaler import LocalAutoscaler, ReplicaPlanner
 from tools.processes import ProcessGroup
+from tools.waiting import wait_until
 
 pytestmark = pytest.mark.kafka
 

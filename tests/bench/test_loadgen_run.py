@@ -6,12 +6,12 @@ import urllib.request
 
 import pytest
 
-from tests.support.waiting import wait_until
 from tools.loadgen.clients import FEED, JOB_SOCKETS
 from tools.loadgen.profiles import constant
 from tools.loadgen.results import save
 from tools.loadgen.runner import LoadPlan, generate
 from tools.ports import free_port
+from tools.waiting import wait_until
 from webapp.claps.models import ClapJob, Status
 
 pytestmark = pytest.mark.kafka

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from tests.support.kafka import commit, produce_jobs
-from tests.support.waiting import wait_until
+from tools.waiting import wait_until
 
 pytestmark = [pytest.mark.kafka, pytest.mark.django_db(transaction=True)]
 JOBS = 20

@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.kafka import commit, produce_jobs
 from tests.support.pipeline import env_for
-from tests.support.waiting import wait_until
+from tools.waiting import wait_until
 from webapp.dashboard.models import GroupSample, PartitionSample
 from webapp.dashboard.sampler import Sampler
 

@@ -5,21 +5,21 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.deploy import fetch
-from tests.deploy.manifests import ALL_BUILDS, build, build_id
 from tests.deploy.schemas import CrdSchemas
+from tools.deploy import fetch
+from tools.deploy.manifests import ALL_BUILDS, ManifestError, build, build_id
 
 
 def _try_build(path):
     try:
         return build(path)
-    except AssertionError as exc:
+    except ManifestError as exc:
         return exc
 
 
 @pytest.fixture(scope="session")
 def built_all() -> dict:
-    """build id -> its objects, or the AssertionError saying why it did not build."""
+    """build id -> its objects, or the ManifestError saying why it did not build."""
     with ThreadPoolExecutor(max_workers=4) as pool:
         outputs = pool.map(_try_build, ALL_BUILDS)
         return {build_id(p): out for p, out in zip(ALL_BUILDS, outputs, strict=True)}
@@ -29,7 +29,7 @@ def built_all() -> dict:
 def objects(request, built_all) -> list[dict]:
     """The objects of the kustomization the test is parametrized with (`path`)."""
     out = built_all[build_id(request.getfixturevalue("path"))]
-    if isinstance(out, AssertionError):
+    if isinstance(out, ManifestError):
         raise out
     return out
 

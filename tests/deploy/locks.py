@@ -3,7 +3,7 @@
 import re
 import tomllib
 
-from tests.deploy.manifests import ROOT
+from tools.deploy.manifests import ROOT
 
 LOCKS = ROOT / "requirements"
 PIN = re.compile(r"^([A-Za-z0-9._-]+)==([^\s\\;]+)", re.MULTILINE)

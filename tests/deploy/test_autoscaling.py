@@ -4,7 +4,7 @@ for more workers than clap.jobs has partitions."""
 import pytest
 import yaml
 
-from tests.deploy.manifests import (
+from tools.deploy.manifests import (
     DEPLOYABLE,
     app_kafka_config,
     build_id,

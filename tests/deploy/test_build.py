@@ -3,7 +3,7 @@
 import pytest
 import yaml
 
-from tests.deploy.manifests import (
+from tools.deploy.manifests import (
     ALL_BUILDS,
     BASE,
     COMPONENTS,

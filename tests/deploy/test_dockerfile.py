@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from tests.deploy.manifests import ROOT, containers, one, workloads
+from tools.deploy.manifests import ROOT, containers, one, workloads
 
 DOCKERFILE = ROOT / "Dockerfile"
 BUILD_TOOLS = re.compile(

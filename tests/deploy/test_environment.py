@@ -9,7 +9,7 @@ from unittest import mock
 import pytest
 
 from streams.keda import scaling_from_env
-from tests.deploy.manifests import (
+from tools.deploy.manifests import (
     DEPLOYABLE,
     OVERLAYS,
     VERSION_LABEL,

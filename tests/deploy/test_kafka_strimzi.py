@@ -4,7 +4,7 @@ to it."""
 import pytest
 
 from streams.topics import topic_specs
-from tests.deploy.manifests import app_kafka_config, build_id, of_kind, one, using
+from tools.deploy.manifests import app_kafka_config, build_id, of_kind, one, using
 
 STRIMZI_BUILDS = using("kafka-strimzi")
 

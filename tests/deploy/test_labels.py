@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.deploy.manifests import (
+from tools.deploy.manifests import (
     DEPLOYABLE,
     STANDARD_LABELS,
     VERSION_LABEL,

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.deploy.manifests import (
+from tools.deploy.manifests import (
     ALL_BUILDS,
     DEPLOYABLE,
     PODS_E2E,

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.deploy.manifests import BASE, ROOT, container_env, one
+from tools.deploy.manifests import BASE, ROOT, container_env, one
 
 HEARTBEAT_VARS = {
     "clapstream-worker": "WORKER_HEARTBEAT_FILE",

@@ -3,7 +3,7 @@ settings it reads, and may reach the database."""
 
 import pytest
 
-from tests.deploy.manifests import ALL_BUILDS, app_config, build_id, of_kind, one
+from tools.deploy.manifests import ALL_BUILDS, app_config, build_id, of_kind, one
 
 
 @pytest.mark.parametrize("path", ALL_BUILDS, ids=build_id)

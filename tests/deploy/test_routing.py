@@ -3,7 +3,7 @@
 import pytest
 from django.http.request import split_domain_port, validate_host
 
-from tests.deploy.manifests import DEPLOYABLE, app_config, build_id, container_env, one
+from tools.deploy.manifests import DEPLOYABLE, app_config, build_id, container_env, one
 
 
 @pytest.mark.parametrize("path", DEPLOYABLE, ids=build_id)

@@ -5,9 +5,9 @@ import copy
 
 import pytest
 
-from tests.deploy.fetch import KEDA_VERSION, PROMETHEUS_OPERATOR_VERSION
-from tests.deploy.manifests import ALL_BUILDS, build_id, name_of, one
 from tests.deploy.schemas import kubernetes_errors
+from tools.deploy.fetch import KEDA_VERSION, PROMETHEUS_OPERATOR_VERSION
+from tools.deploy.manifests import ALL_BUILDS, build_id, name_of, one
 
 CUSTOM_GROUPS = {"keda.sh", "kafka.strimzi.io", "monitoring.coreos.com"}
 

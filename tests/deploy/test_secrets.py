@@ -6,7 +6,7 @@ import re
 import pytest
 import yaml
 
-from tests.deploy.manifests import (
+from tools.deploy.manifests import (
     ALL_BUILDS,
     BASE,
     DEPLOYABLE,

@@ -27,12 +27,12 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from streams import keda, messages
 from streams.config import kafka_config
 from streams.lag import OffsetReader
-from tests.deploy.manifests import E2E, app_kafka_config, build, one
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_overlays import STRICT_APPLY, warnings_in
-from tests.e2e.timeline import Timeline
-from tests.support.waiting import wait_until
+from tools.cluster.timeline import Timeline
+from tools.deploy.manifests import E2E, app_kafka_config, build, one
 from tools.sandbox import private_kafka, process_env
+from tools.waiting import wait_until
 
 pytestmark = pytest.mark.kafka
 

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.deploy.manifests import OVERLAYS, build, build_id, one
+from tools.deploy.manifests import OVERLAYS, build, build_id, one
 
 STRICT_APPLY = ["apply", "--server-side", "--field-manager=e2e", "--validate=strict"]
 

@@ -20,8 +20,8 @@ from streams.config import kafka_config
 from streams.lag import OffsetReader
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_keda_scaling import wait_for
-from tests.e2e.timeline import Timeline, run_stamp
 from tools.cluster import node, pods
+from tools.cluster.timeline import Timeline, run_stamp
 
 pytestmark = pytest.mark.kafka
 

@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support.waiting import wait_until
+from tools.waiting import wait_until
 
 PARENT = """
 import subprocess, sys, time

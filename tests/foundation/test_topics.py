@@ -5,7 +5,7 @@ import pytest
 from confluent_kafka.admin import AdminClient
 
 from streams.topics import ensure_topics
-from tests.support.waiting import wait_until
+from tools.waiting import wait_until
 
 pytestmark = pytest.mark.kafka
 

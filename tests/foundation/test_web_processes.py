@@ -7,9 +7,9 @@ import os
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.support.waiting import wait_until
 from tools.ports import free_port
 from tools.processes import ProcessGroup
+from tools.waiting import wait_until
 from tools.web import start_web
 
 

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from streams import messages
 from tests.fuzz.strategies import HUGE_TIME, job_dicts, keys, raw_values, valid_jobs
-from tests.support.waiting import wait_until
 from tests.support.workers import Outputs, Processes, private_config
+from tools.waiting import wait_until
 
 pytestmark = pytest.mark.kafka
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy.manifests import ROOT
+from tools.deploy.manifests import ROOT
 
 IMAGE = os.environ.get("IMAGE", "clapstream:0.1.0")
 APP_UID = "10001:10001"

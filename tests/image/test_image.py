@@ -11,10 +11,10 @@ import urllib.request
 import pytest
 
 from tests.deploy.locks import normalized, requirement_pins
-from tests.deploy.manifests import BASE, build, one
-from tests.support.waiting import wait_until
+from tools.deploy.manifests import BASE, build, one
 from tools.ports import free_port
 from tools.sandbox import private_kafka, process_env
+from tools.waiting import wait_until
 
 pytestmark = pytest.mark.kafka
 

@@ -18,8 +18,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.monitoring.promtool import ROOT
 from tests.support.pipeline import start_web
-from tests.support.waiting import wait_until
 from tools.ports import free_port
+from tools.waiting import wait_until
 from webapp.claps.models import ClapJob, Status
 
 DASHBOARD = ROOT / "kustomize" / "components" / "monitoring" / "dashboard.json"
@@ -191,5 +191,5 @@ def test_every_panel_is_answered_by_a_real_scrape_of_the_stack(stack, prometheus
 
     try:
         wait_until(lambda: not unanswered(), timeout=60, what="every panel's query to answer")
-    except AssertionError:
+    except TimeoutError:
         raise AssertionError(f"queries without data: {unanswered()}") from None

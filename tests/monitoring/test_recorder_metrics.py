@@ -8,7 +8,7 @@ from prometheus_client import generate_latest
 
 from streams import messages
 from tests.monitoring import promtool
-from tests.support.waiting import wait_until
+from tools.waiting import wait_until
 from webapp.claps.models import ClapJob
 from webapp.claps.recorder import Recorder
 from worker.metrics import Metrics

@@ -5,8 +5,8 @@ from confluent_kafka import KafkaException
 from rest_framework.test import APIClient
 
 from streams import messages
-from tests.support.waiting import wait_until
 from tests.support.workers import Outputs
+from tools.waiting import wait_until
 from webapp.claps import services
 from webapp.claps.models import ClapJob, Status, Transition
 from webapp.dashboard.groups import describe_groups

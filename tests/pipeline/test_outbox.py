@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from streams import messages
 from streams.config import KafkaConfig
 from tests.support.kafka import jobs_topic
-from tests.support.waiting import wait_until
+from tools.waiting import wait_until
 from webapp.claps import publisher as publisher_module
 from webapp.claps.models import ClapJob
 from webapp.claps.publisher import MARK_BATCH, Publisher

@@ -5,7 +5,7 @@ import pytest
 from confluent_kafka import Producer
 
 from streams import messages
-from tests.support.waiting import wait_until
+from tools.waiting import wait_until
 from webapp.claps.models import ClapJob, Status
 from webapp.claps.recorder import SWEEPER_PARTITION, Recorder
 

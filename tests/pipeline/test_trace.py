@@ -12,8 +12,8 @@ from rest_framework.test import APIClient
 
 from streams import logs
 from tests.support.pipeline import start_web
-from tests.support.waiting import wait_until
 from tests.support.workers import fast_group
+from tools.waiting import wait_until
 from webapp.claps.models import ClapJob, Status
 from webapp.claps.recorder import Recorder
 from worker.app import Worker

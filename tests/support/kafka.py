@@ -7,7 +7,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer
 
 from streams import messages
 from streams.lag import COORDINATOR_BUSY
-from tests.support.waiting import wait_until
+from tools.waiting import wait_until
 
 
 def produce_jobs(config, count: int, partition: int | None = None) -> dict[int, int]:

@@ -6,10 +6,10 @@ import sys
 import urllib.error
 import urllib.request
 
-from tests.support.waiting import wait_until
 from tools.ports import free_port
 from tools.processes import ProcessGroup
 from tools.sandbox import process_env
+from tools.waiting import wait_until
 
 
 def env_for(config) -> dict[str, str]:

@@ -3,8 +3,8 @@ import re
 
 import pytest
 
-from tests.support.waiting import wait_until
 from tests.support.workers import driving, job, produce
+from tools.waiting import wait_until
 
 pytestmark = pytest.mark.kafka
 

@@ -1,8 +1,8 @@
 import pytest
 
 from streams.messages import CANCELLED, DONE, PROGRESS, CancelRequest, now
-from tests.support.waiting import wait_until
 from tests.support.workers import committed_offsets, driving, job, produce
+from tools.waiting import wait_until
 
 pytestmark = pytest.mark.kafka
 

@@ -13,8 +13,8 @@ from streams.messages import (
     PROGRESS,
     RUNNING,
 )
-from tests.support.waiting import wait_until
 from tests.support.workers import driving, job, produce
+from tools.waiting import wait_until
 
 pytestmark = pytest.mark.kafka
 

@@ -7,10 +7,10 @@ import time
 import pytest
 
 from streams.config import kafka_config
-from tests.support.waiting import wait_until
 from tests.support.workers import REPO, private_config, worker_env
 from tools.broker.process import LocalBroker
 from tools.ports import free_port
+from tools.waiting import wait_until
 
 
 def _probe(env) -> subprocess.CompletedProcess:

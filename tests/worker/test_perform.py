@@ -5,8 +5,8 @@ import pytest
 
 from streams.heartbeat import check
 from streams.messages import DONE, PROGRESS, RUNNING
-from tests.support.waiting import wait_until
 from tests.support.workers import committed_offsets, driving, job, log_ends, produce
+from tools.waiting import wait_until
 
 pytestmark = pytest.mark.kafka
 

@@ -9,9 +9,9 @@ import pytest
 
 from streams.heartbeat import check
 from streams.messages import DONE, PROGRESS, RUNNING
-from tests.support.waiting import wait_until
 from tests.support.workers import fast_group, group_members, job, produce
 from tools.ports import free_port
+from tools.waiting import wait_until
 
 pytestmark = pytest.mark.kafka
 

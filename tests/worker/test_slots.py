@@ -2,8 +2,8 @@ import threading
 import time
 from collections import defaultdict
 
-from tests.support.waiting import wait_until
 from tests.worker.fakes import ticket
+from tools.waiting import wait_until
 from worker.offsets import Lease
 from worker.slot import MAX_QUEUED, MIN_QUEUED, Slot
 

@@ -21,17 +21,10 @@ from tools.bench.group import settled
 from tools.bench.proc import cpu_seconds
 from tools.processes import ProcessGroup
 from tools.sandbox import private_kafka, process_env
+from tools.waiting import wait_until
 from webapp.claps.models import ClapJob, Status
 from webapp.claps.publisher import publisher, reset_publisher
 from webapp.claps.services import clap_submit
-
-
-def wait_until(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"gave up after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.05)
 
 
 def _done(owner: str) -> int:

