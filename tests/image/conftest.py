@@ -4,13 +4,13 @@ manifests' user, with no capabilities."""
 
 import os
 import shutil
-import subprocess
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 
+from tools import commands
 from tools.deploy.manifests import ROOT
 
 IMAGE = os.environ.get("IMAGE", "clapstream:0.1.0")
@@ -36,17 +36,14 @@ class Engine:
         self.names: list[str] = []
 
     def __call__(self, *args: str, check: bool = True, timeout: float = 120):
-        done = subprocess.run(
+        return commands.run(
             [*self.base, *args],
+            AssertionError,
+            what=f"podman {' '.join(args[:3])}",
+            check=check,
             env=self.env,
-            capture_output=True,
-            text=True,
-            check=False,
             timeout=timeout,
         )
-        if check and done.returncode != 0:
-            raise AssertionError(f"podman {' '.join(args[:3])} ...: {done.stderr or done.stdout}")
-        return done
 
     def run(self, name: str, env: dict[str, str], *command: str, data: Path | None = None):
         """A detached container as the pods run it: read-only root, /tmp a tmpfs, uid

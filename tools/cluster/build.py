@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from tools import commands
 from tools.cluster import versions
 
 log = logging.getLogger(__name__)
@@ -106,11 +107,13 @@ def _go_version() -> str:
 
 
 def go() -> str:
-    """go from PATH, else from the official installer's default location."""
-    for candidate in (shutil.which("go"), "/usr/local/go/bin/go"):
+    """go from PATH, else from GOROOT or the official installer's default location (a
+    non-interactive shell may not have it on PATH)."""
+    roots = (os.environ.get("GOROOT"), "/usr/local/go")
+    for candidate in (shutil.which("go"), *(f"{root}/bin/go" for root in roots if root)):
         if candidate and os.access(candidate, os.X_OK):
             return candidate
-    raise BuildError("Go is needed to build the control plane (https://go.dev/doc/install)")
+    raise BuildError("Go is needed here (https://go.dev/doc/install)")
 
 
 def _go_env() -> dict[str, str]:
@@ -123,18 +126,23 @@ def _nice() -> list[str]:
     return ["nice", "-n", "19"] if shutil.which("nice") else []
 
 
-def module_gomod(module: str, version: str) -> str:
-    """The upstream go.mod of module@version, fetched through the module proxy."""
-    with tempfile.TemporaryDirectory() as empty:
-        out = subprocess.run(
+def go_module(module: str, version: str) -> dict:
+    """`go mod download -json` of module@version, through the module proxy into the
+    module cache: its Dir, GoMod and Sum."""
+    with tempfile.TemporaryDirectory() as outside_any_module:
+        out = commands.run(
             [go(), "mod", "download", "-json", f"{module}@{version}"],
-            cwd=empty,
+            BuildError,
+            what=f"downloading {module}@{version}",
+            cwd=outside_any_module,
             env={**_go_env(), "GOFLAGS": ""},
-            capture_output=True,
-            text=True,
-            check=True,
         ).stdout
-    return Path(json.loads(out)["GoMod"]).read_text()
+    return json.loads(out)
+
+
+def module_gomod(module: str, version: str) -> str:
+    """The upstream go.mod of module@version."""
+    return Path(go_module(module, version)["GoMod"]).read_text()
 
 
 def staging_replaces(kubernetes_gomod: str, version: str) -> list[str]:

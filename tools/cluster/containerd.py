@@ -13,6 +13,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from tools import commands
+
 CNI_BIN_DIRS = ("/usr/lib/cni", "/opt/cni/bin")
 BRIDGE_SUBNET = "198.18.0.0/24"
 NAMESPACE = "k8s.io"  # the CRI plugin's containerd namespace
@@ -75,16 +77,13 @@ class Containerd:
         return [which("containerd") or "containerd", "--config", str(self.config)]
 
     def ctr(self, *args: str, check: bool = True, timeout: float = 600) -> str:
-        done = subprocess.run(
+        return commands.run(
             [which("ctr") or "ctr", "--address", str(self.socket), "-n", NAMESPACE, *args],
-            capture_output=True,
-            text=True,
-            check=False,
+            NodeError,
+            what=f"ctr {' '.join(args[:2])}",
+            check=check,
             timeout=timeout,
-        )
-        if check and done.returncode != 0:
-            raise NodeError(f"ctr {' '.join(args[:2])} failed: {done.stderr.strip()}")
-        return done.stdout
+        ).stdout
 
     def serving(self) -> bool:
         return (

@@ -12,7 +12,6 @@ import logging
 import shutil
 import subprocess
 import tarfile
-import tempfile
 from pathlib import Path
 
 from tools.cluster import build, versions
@@ -26,16 +25,8 @@ _OCI = "application/vnd.oci.image"
 
 def source(version: str = versions.KUBERNETES) -> Path:
     """pause.c from the module cache (downloaded through the module proxy if needed)."""
-    with tempfile.TemporaryDirectory() as empty:
-        out = subprocess.run(
-            [build.go(), "mod", "download", "-json", f"k8s.io/kubernetes@{version}"],
-            cwd=empty,
-            env={**build._go_env(), "GOFLAGS": ""},
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    return Path(json.loads(out)["Dir"]) / "build" / "pause" / "linux" / "pause.c"
+    kubernetes = Path(build.go_module("k8s.io/kubernetes", version)["Dir"])
+    return kubernetes / "build" / "pause" / "linux" / "pause.c"
 
 
 def archive(version: str = versions.KUBERNETES) -> Path:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from tools import waiting
+from tools import commands, waiting
 from tools.cluster import build, certs, node
 from tools.cluster.api import Api, ApiError, condition
 from tools.cluster.daemons import Daemons, Record
@@ -126,16 +126,13 @@ class Cluster:
     def kubectl(
         self, *args: str, check: bool = True, stdin: str | None = None
     ) -> subprocess.CompletedProcess:
-        done = subprocess.run(
+        return commands.run(
             [kubectl(), "--kubeconfig", str(self.kubeconfig), *args],
+            ClusterError,
+            what=f"kubectl {' '.join(args[:3])}",
+            check=check,
             input=stdin,
-            capture_output=True,
-            text=True,
-            check=False,
         )
-        if check and done.returncode != 0:
-            raise ClusterError(f"kubectl {' '.join(args[:3])} failed:\n{done.stderr}")
-        return done
 
     def running(self) -> list[Record]:
         return [r for r in self.daemons.records() if r.alive()]

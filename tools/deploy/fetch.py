@@ -14,7 +14,6 @@ Every failure raises FetchError, saying what is missing: the tests that need an
 artefact fail with it, none is skipped.
 """
 
-import json
 import os
 import shutil
 import subprocess
@@ -23,8 +22,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from tools import commands
 from tools.broker.jars import cache_home
-from tools.cluster import versions
+from tools.cluster import build, versions
 
 HERE = Path(__file__).resolve().parent
 
@@ -71,21 +71,7 @@ def _need(tool: str, why: str) -> str:
 
 
 def _run(argv: list[str], what: str, **kwargs) -> str:
-    done = subprocess.run(argv, capture_output=True, text=True, check=False, **kwargs)
-    if done.returncode != 0:
-        raise FetchError(f"{what} failed ({' '.join(argv[:4])} ...):\n{done.stderr or done.stdout}")
-    return done.stdout
-
-
-def _go() -> str:
-    """go from PATH, else from GOROOT or the official installer's default location
-    (a non-interactive shell may not have it on PATH)."""
-    if found := shutil.which("go"):
-        return found
-    for root in (os.environ.get("GOROOT"), "/usr/local/go"):
-        if root and os.access(Path(root) / "bin" / "go", os.X_OK):
-            return str(Path(root) / "bin" / "go")
-    return _need("go", "to download KEDA's CRDs from the Go module proxy")
+    return commands.run(argv, FetchError, what=what, **kwargs).stdout
 
 
 def _go_module_files(module: str, version: str, go_sum: str, pattern: str) -> list[Path]:
@@ -97,18 +83,8 @@ def _go_module_files(module: str, version: str, go_sum: str, pattern: str) -> li
 
 
 def _go_module(module: str, version: str, go_sum: str) -> Path:
-    """A Go module's source, from the module cache of the go command."""
-    go = _go()
-    with tempfile.TemporaryDirectory() as outside_any_module:
-        out = _run(
-            [go, "mod", "download", "-json", f"{module}@{version}"],
-            f"downloading {module}",
-            cwd=outside_any_module,
-            env={**os.environ, "GOFLAGS": "-mod=mod"},
-        )
-    info = json.loads(out)
-    if info.get("Error"):
-        raise FetchError(f"downloading {module}@{version}: {info['Error']}")
+    """A Go module's source, from the module cache, checked against its pinned hash."""
+    info = build.go_module(module, version)
     if info["Sum"] != go_sum:
         raise FetchError(f"{module}@{version} hash {info['Sum']} != pinned {go_sum}")
     return Path(info["Dir"])

@@ -4,13 +4,14 @@
 import os
 import re
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
 
 import yaml
+
+from tools import commands
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "k8s"
@@ -70,11 +71,9 @@ def kubectl() -> str:
 
 def build(path: Path) -> list[dict]:
     """`kubectl kustomize` (kustomize built into kubectl) of one directory."""
-    done = subprocess.run(
-        [kubectl(), "kustomize", str(path)], capture_output=True, text=True, check=False
+    done = commands.run(
+        [kubectl(), "kustomize", str(path)], ManifestError, what=f"kustomize build {build_id(path)}"
     )
-    if done.returncode != 0:
-        raise ManifestError(f"kustomize build {build_id(path)} failed:\n{done.stderr}")
     return [doc for doc in yaml.load_all(done.stdout, Loader=yaml.CSafeLoader) if doc]
 
 

@@ -9,9 +9,9 @@ import glob
 import os
 import secrets
 import shutil
-import subprocess
 from pathlib import Path
 
+from tools import commands
 from tools.ports import free_port
 
 MISSING = "PostgreSQL server binaries not found: install Debian's postgresql package"
@@ -58,9 +58,7 @@ class TempPostgres:
         argv = [str(self.bindir / tool), *args]
         if self._as_postgres:
             argv = ["runuser", "-u", "postgres", "--", *argv]
-        result = subprocess.run(argv, capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            raise PostgresError(f"{tool} failed:\n{result.stdout}{result.stderr}")
+        commands.run(argv, PostgresError, what=tool)
 
     def start(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
