@@ -32,11 +32,7 @@ def arguments() -> argparse.ArgumentParser:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--rate", type=float, default=5.0)
-    parser.add_argument("--peak", type=float, default=200.0)
-    parser.add_argument("--seconds", type=float, default=20.0, help="of the peak")
-    parser.add_argument("--base-seconds", type=float, default=30.0)
-    parser.add_argument("--users", type=int, default=200)
+    profile_arguments(parser, rate=5.0, peak=200.0, base_seconds=30.0, users=200)
     parser.add_argument("--fixed-workers", type=int, help="instead of the autoscaler")
     parser.add_argument(
         "--database",
@@ -44,8 +40,30 @@ def arguments() -> argparse.ArgumentParser:
         default="auto",
         help="a throw-away PostgreSQL (auto: when installed) or SQLite, unless DATABASE_URL",
     )
-    parser.add_argument("--results", type=Path, default=Path("results"))
     return parser
+
+
+def profile_arguments(
+    parser: argparse.ArgumentParser, rate: float, peak: float, base_seconds: float, users: int
+) -> None:
+    """The spike profile's options, with this stack's defaults (a local one or the
+    cluster's), and where its results go."""
+    parser.add_argument("--rate", type=float, default=rate, help="jobs/s before and after")
+    parser.add_argument("--peak", type=float, default=peak, help="jobs/s in the spike")
+    parser.add_argument("--seconds", type=float, default=20.0, help="of the peak")
+    parser.add_argument("--base-seconds", type=float, default=base_seconds)
+    parser.add_argument("--users", type=int, default=users)
+    parser.add_argument("--results", type=Path, default=Path("results"))
+
+
+def loadgen_argv(url: str, o: dict, folder: Path) -> list[str]:
+    """The load generator running the spike profile of those options against url."""
+    return [
+        *[sys.executable, "-m", "tools.loadgen", "--profile", "spike", "--url", url],
+        *["--rate", str(o["rate"]), "--peak", str(o["peak"])],
+        *["--seconds", str(o["seconds"]), "--base-seconds", str(o["base_seconds"])],
+        *["--users", str(o["users"]), "--out", str(folder)],
+    ]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -80,12 +98,7 @@ def main(argv: list[str] | None = None) -> None:
                 wait_ready(url, stack, READY_TIMEOUT)
             except NotReady as exc:
                 raise SystemExit(f"error: {exc}; see stack.log") from exc
-            loadgen = [
-                *[sys.executable, "-m", "tools.loadgen", "--profile", "spike", "--url", url],
-                *["--rate", str(o["rate"]), "--peak", str(o["peak"])],
-                *["--seconds", str(o["seconds"]), "--base-seconds", str(o["base_seconds"])],
-                *["--users", str(o["users"]), "--out", str(folder)],
-            ]
+            loadgen = loadgen_argv(url, o, folder)
             loadgen_env = {
                 **os.environ,
                 **env,

@@ -16,7 +16,6 @@ import logging
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,6 +28,8 @@ from tools.cluster.plane import DEFAULT_STATE, Cluster
 from tools.cluster.timeline import Timeline, run_stamp
 from tools.loadgen.results import new_folder
 from tools.ports import free_port
+from tools.spike import loadgen_argv, profile_arguments
+from tools.stamp import stamp
 
 log = logging.getLogger(__name__)
 SCALE_IN_TIMEOUT = 300
@@ -40,19 +41,10 @@ def arguments() -> argparse.ArgumentParser:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--rate", type=float, default=2.0, help="jobs/s before and after")
-    parser.add_argument("--peak", type=float, default=30.0, help="jobs/s in the spike")
-    parser.add_argument("--seconds", type=float, default=20.0, help="of the peak")
-    parser.add_argument("--base-seconds", type=float, default=20.0)
-    parser.add_argument("--users", type=int, default=50)
+    profile_arguments(parser, rate=2.0, peak=30.0, base_seconds=20.0, users=50)
     parser.add_argument("--work-ms", type=int, default=200, help="per clap (CLAP_WORK_MS)")
-    parser.add_argument("--results", type=Path, default=Path("results"))
     parser.add_argument("--state", type=Path, default=DEFAULT_STATE)
     return parser
-
-
-def load() -> str:
-    return ", ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -74,7 +66,8 @@ def main(argv: list[str] | None = None) -> None:
             CLAP_ADDRESS_RATE="",
             CLAP_WORK_MS=o.work_ms,
         ) as stack:
-            print(f"web pod at {stack.url}; load {load()}")
+            print(stamp("began"))
+            print(f"web pod at {stack.url}")
             print(
                 f"watch: kubectl --kubeconfig {cluster.kubeconfig} -n {pods.NAMESPACE} "
                 "get pods,hpa -w\n"
@@ -95,12 +88,7 @@ def spike(stack: pods.Stack, o, folder: Path) -> tuple[Timeline, dict]:
     timeline = Timeline(lambda: stack.sample(reader)).start()
     try:
         timeline.mark("spike profile starts")
-        loadgen = [
-            *[sys.executable, "-m", "tools.loadgen", "--profile", "spike", "--url", stack.url],
-            *["--rate", str(o.rate), "--peak", str(o.peak), "--seconds", str(o.seconds)],
-            *["--base-seconds", str(o.base_seconds), "--users", str(o.users)],
-            *["--out", str(folder)],
-        ]
+        loadgen = loadgen_argv(stack.url, vars(o), folder)
         env = {**os.environ, "DEBUG": "true", **stack.env()}
         if subprocess.run(loadgen, env=env, check=False).returncode != 0:
             raise SystemExit("error: loadgen failed")
@@ -128,8 +116,9 @@ def report(folder: Path, timeline: Timeline, summary: dict, o) -> None:
     print(
         f"spike on the cluster: accepted {summary['accepted']}, done {done}, "
         f"unfinished {summary['unfinished']}; peak lag {peak_lag}, "
-        f"at most {peak_pods} worker pods Ready; load {load()}"
+        f"at most {peak_pods} worker pods Ready"
     )
+    print(stamp("ended"))
     print(f"results in {folder}/ (results.json, chart.png, timeline.json, timeline.png)")
     if done != summary["accepted"]:
         raise SystemExit(f"error: {summary['accepted'] - done} accepted jobs not done")
