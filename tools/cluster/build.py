@@ -28,6 +28,11 @@ log = logging.getLogger(__name__)
 RECIPE = 1
 
 
+# The oldest Go that builds the pinned Kubernetes (go 1.24) and KEDA (go 1.26), as
+# their go.mod files say.
+GO_MINIMUM = "1.26"
+
+
 class BuildError(RuntimeError):
     pass
 
@@ -101,9 +106,15 @@ class Wrapper:
 
 @cache
 def _go_version() -> str:
-    return subprocess.run(
-        [go(), "env", "GOVERSION"], capture_output=True, text=True, check=True
-    ).stdout.strip()
+    """The go command's version ("go1.26.8"), refused when older than GO_MINIMUM."""
+    found = commands.run([go(), "env", "GOVERSION"], BuildError).stdout.strip()
+    numbers = tuple(int(n) for n in re.findall(r"\d+", found)[:2])
+    if numbers < tuple(int(n) for n in GO_MINIMUM.split(".")):
+        raise BuildError(
+            f"{go()} is {found}; the control plane and KEDA need Go {GO_MINIMUM} or later "
+            "(https://go.dev/doc/install)"
+        )
+    return found
 
 
 def go() -> str:
