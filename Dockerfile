@@ -26,7 +26,8 @@ WORKDIR /app
 # itself runs from /app (templates and static files sit beside the code) and is not
 # installed; pip and setuptools leave the virtualenv once it is filled, and so do
 # what no process reads: the packages' own test suites (django.test is an API, not
-# one) and translation sources (.po: Django reads the compiled .mo).
+# one) and every translation but English (the site speaks English only: LANGUAGE_CODE
+# is en-us and no middleware picks another; locale formats stay).
 # The optional build secret `pip-ca` is a CA bundle for hosts whose TLS to the
 # package index goes through their own certificate authority.
 COPY requirements/runtime.lock requirements/
@@ -36,7 +37,8 @@ RUN --mount=type=secret,id=pip-ca \
  && pip uninstall --yes setuptools pip \
  && find /opt/venv/lib -depth -type d \( -name tests -o -name test \) \
       ! -path "*/django/test" -exec rm -rf {} + \
- && find /opt/venv/lib -type f -name "*.po" -delete
+ && find /opt/venv/lib -type d -name LC_MESSAGES -path "*/locale/*" \
+      ! -path "*/locale/en/*" -prune -exec rm -rf {} +
 
 COPY . .
 # Static files are collected at build time: the running pods have a read-only root
