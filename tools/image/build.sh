@@ -83,4 +83,6 @@ fi
 log "building $IMAGE on $base"
 "${build[@]}" .
 size=$("${podman[@]}" image inspect --format '{{.Size}}' "$IMAGE")
-log "built $IMAGE: $((size / 1000000)) MB"
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD 2>/dev/null || commit="$commit with uncommitted changes"
+log "built $IMAGE: $((size / 1000000)) MB ($(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit, load average $(cut -d' ' -f1-3 /proc/loadavg))"
