@@ -16,7 +16,7 @@ def test_deleting_an_account_removes_its_jobs_and_tokens(carol):
     client = logged_in(carol)
     jobs = [submit(client) for _ in range(3)]
     Transition.objects.create(job_id=jobs[0], status="done", seq=1, at=datetime.now(UTC))
-    Applause.objects.create(job_id=jobs[0], wav=b"RIFF")
+    Applause.of(jobs[0], b"RIFF").save(force_insert=True)
     token_create(user=carol, name="ci")
     other = ClapJob.objects.create(owner="anon:someone", claps=1)
 

@@ -1,12 +1,15 @@
 """The recorder's rules: in seq order, idempotent, final states are sticky."""
 
+import dataclasses
 import uuid
 
 import pytest
+from rest_framework.test import APIClient
 
 from streams import messages
 from webapp.claps.job_state import record
 from webapp.claps.models import Applause, ClapJob, Status, Transition
+from worker.applause import synthesize
 
 pytestmark = pytest.mark.django_db
 
@@ -58,8 +61,40 @@ def test_a_full_run_ends_done_with_its_applause():
     job.refresh_from_db()
     assert (job.status, job.done, job.attempts, job.worker) == (Status.DONE, 3, 1, "w1")
     assert (job.partition, job.offset) == (2, 7)
-    assert bytes(Applause.objects.get(job=job).wav) == b"RIFF-wav"
+    assert Applause.objects.get(job=job).audio() == b"RIFF-wav"
     assert list(job.transitions.values_list("status", flat=True)) == ["running", "done"]
+
+
+@pytest.mark.usefixtures("fake_publisher")
+def test_the_applause_is_stored_deflated_and_served_whole():
+    client = APIClient()
+    job = _submitted(client)
+    wav = synthesize(1, str(job.id))
+    events = _run(job)
+    events[-1] = dataclasses.replace(events[-1], result=wav)
+    record(events)
+    stored = Applause.objects.get(job=job)
+    assert stored.deflated and len(stored.wav) < len(wav) / 4  # mostly silence
+    served = client.get(f"/api/claps/{job.id}/applause.wav/")
+    assert (served.status_code, served["Content-Type"]) == (200, "audio/wav")
+    assert served.content == wav
+
+
+@pytest.mark.usefixtures("fake_publisher")
+def test_applause_stored_whole_before_deflating_is_served_as_it_is():
+    client = APIClient()
+    job = _submitted(client)
+    record(_run(job)[:-1])
+    wav = synthesize(1, str(job.id))
+    Applause.objects.create(job=job, wav=wav, deflated=False)
+    ClapJob.objects.filter(id=job.id).update(status=Status.DONE)
+    assert client.get(f"/api/claps/{job.id}/applause.wav/").content == wav
+
+
+def _submitted(client) -> ClapJob:
+    response = client.post("/api/claps/", {"claps": 1}, format="json")
+    assert response.status_code == 202
+    return ClapJob.objects.get(id=response.json()["id"])
 
 
 def test_events_out_of_order_and_duplicated_apply_once():

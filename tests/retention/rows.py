@@ -32,7 +32,7 @@ def seed(using: str = "default", per_state: int = 2) -> dict[tuple[str, str], se
                     job=job, status=Status.RUNNING, seq=1, at=now - delta
                 )
                 if status == Status.DONE:
-                    Applause.objects.using(using).create(job=job, wav=b"RIFF")
+                    Applause.of(job.pk, b"RIFF").save(using=using, force_insert=True)
                 ids.add(job.id)
         for age, delta in (("old", OLD), ("recent", RECENT)):
             action = DeadLetterAction.objects.using(using).create(

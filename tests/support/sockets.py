@@ -30,7 +30,7 @@ def new_job(owner: str, **fields) -> ClapJob:
 
 def store_applause(job_id: str) -> None:
     """What the recorder does with a done event (the socket waits for it)."""
-    Applause.objects.create(job_id=job_id, wav=WAV)
+    Applause.of(job_id, WAV).save(force_insert=True)
 
 
 async def socket(job_id, session_key=None, origin=ORIGIN, path=None) -> WebsocketCommunicator:

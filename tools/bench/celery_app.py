@@ -53,4 +53,4 @@ def perform(job_id: str) -> None:
     ClapJob.objects.filter(id=job_id).update(
         status=Status.DONE, done=job.claps, started_at=now, finished_at=now
     )
-    Applause.objects.create(job=job, wav=wav)
+    Applause.of(job.pk, wav).save(force_insert=True)

@@ -98,7 +98,7 @@ def record(events: list[messages.JobEvent]) -> int:
                 if transition is not None:
                     transitions.append(transition)
                     if event.type == messages.DONE and event.result is not None:
-                        applause.append(Applause(job=job, wav=event.result))
+                        applause.append(Applause.of(job.pk, event.result))
             if job.last_seq != before:
                 changed.append(job)
         update_each(changed, JOB_FIELDS)

@@ -135,6 +135,6 @@ class ClapJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         wav = getattr(job, "applause", None) if job.status == Status.DONE else None
         if wav is None:
             raise Http404("no applause yet")
-        response = HttpResponse(bytes(wav.wav), content_type="audio/wav")
+        response = HttpResponse(wav.audio(), content_type="audio/wav")
         response["Cache-Control"] = "private, max-age=86400"
         return response
