@@ -18,7 +18,7 @@ from django.test import override_settings
 from streams import messages
 from streams.config import KafkaConfig
 from tools.bench.group import settled
-from tools.bench.proc import cpu_seconds
+from tools.bench.proc import workers_and_recorders_cpu
 from tools.processes import ProcessGroup
 from tools.sandbox import private_kafka, process_env
 from tools.waiting import wait_until
@@ -78,12 +78,7 @@ class Pipeline:
     def cpu_seconds(self) -> dict[str, float]:
         """CPU seconds used so far by its workers, its recorders and this process (the
         publisher)."""
-        used = {"workers": 0.0, "recorders": 0.0, "publisher": sum(os.times()[:2])}
-        for name, child in self.group.children.items():
-            used["workers" if name.startswith("worker") else "recorders"] += cpu_seconds(
-                child.proc.pid
-            )
-        return used
+        return {**workers_and_recorders_cpu(self.group), "publisher": sum(os.times()[:2])}
 
     def forget_jobs(self) -> None:
         ClapJob.objects.filter(owner__startswith="bench:").delete()

@@ -20,6 +20,18 @@ def cpu_seconds(pid: int) -> float:
     return _ticks(_stat(pid)) / os.sysconf("SC_CLK_TCK")
 
 
+def workers_and_recorders_cpu(group) -> dict[str, float]:
+    """CPU seconds so far of the running workers and recorders of a ProcessGroup
+    (children named worker-N and recorder[-N])."""
+    used = {"workers": 0.0, "recorders": 0.0}
+    for name, child in group.children.items():
+        if name.startswith(("worker", "recorder")) and child.running:
+            used["workers" if name.startswith("worker") else "recorders"] += cpu_seconds(
+                child.proc.pid
+            )
+    return used
+
+
 def tree_cpu_seconds(root: int) -> float:
     """CPU seconds of the process and every live descendant, each with its reaped
     children's (PostgreSQL's backends come and go with their connections)."""

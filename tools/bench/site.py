@@ -10,7 +10,7 @@ import sys
 import time
 
 from streams.config import KafkaConfig
-from tools.bench.proc import cpu_seconds
+from tools.bench.proc import cpu_seconds, workers_and_recorders_cpu
 from tools.loadgen.clients import Site
 from tools.loadgen.profiles import constant
 from tools.loadgen.readiness import wait_ready
@@ -61,13 +61,11 @@ class BenchSite:
     def cpu_seconds(self) -> dict[str, float]:
         """CPU seconds used so far by the web processes, the workers, the recorder and
         this process (the simulated users)."""
-        used = {"web": self.web_cpu_seconds(), "workers": 0.0, "recorders": 0.0}
-        for name, child in self.group.children.items():
-            if name.startswith(("worker", "recorder")) and child.running:
-                part = "workers" if name.startswith("worker") else "recorders"
-                used[part] += cpu_seconds(child.proc.pid)
-        used["clients"] = sum(os.times()[:2])
-        return used
+        return {
+            "web": self.web_cpu_seconds(),
+            **workers_and_recorders_cpu(self.group),
+            "clients": sum(os.times()[:2]),
+        }
 
     def start_clapstream(self, workers: int = 1) -> list[str]:
         """The recorder and `workers` workers; returns their names, to stop them."""
