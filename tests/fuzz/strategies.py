@@ -4,6 +4,7 @@ near-misses of each message schema (right keys, wrong types or ranges)."""
 import base64
 import json
 import uuid
+import zlib
 
 from hypothesis import strategies as st
 
@@ -76,7 +77,9 @@ event_dicts = _near_misses(
         "total": small_ints | big_ints,
         "error": st.text(max_size=100),
         "result": st.binary(max_size=64).map(lambda b: base64.b64encode(b).decode())
+        | st.binary(max_size=64).map(lambda b: base64.b64encode(zlib.compress(b)).decode())
         | st.text(max_size=20),
+        "result_encoding": st.sampled_from([messages.RESULT_ENCODING, "gzip", ""]),
     },
 )
 
