@@ -26,10 +26,10 @@ MAX_NOTE = 280
 # Ranges of the database columns events end up in, and the last second a datetime holds.
 MAX_INT32, MAX_INT64 = 2**31 - 1, 2**63 - 1
 MAX_TIME = 253_402_300_799  # 9999-12-31T23:59:59Z
-# A done event's result (the applause WAV) travels deflated, and `result_encoding`
-# says so: a clip is mostly silence (a one-clap clip is 16 KB, 2.7 KB deflated), and
-# the broker, the recorders and every web process's relay read each done event. An
-# event without `result_encoding` carries the WAV as it is.
+# A done event's result (the applause WAV) is deflated where it is made and stays so
+# across Kafka and into the database: a clip is mostly silence, and the broker, the
+# recorders and every web process's relay read each done event. `result_encoding`
+# says so; an event without it (from before) carries the WAV as it is.
 RESULT_ENCODING = "deflate"
 MAX_RESULT = 1 << 20  # bytes of an inflated result: the longest clip (3 s) is 96 KB
 
@@ -186,19 +186,19 @@ class JobEvent:
     done: int | None = None  # claps done so far (running, progress, done)
     total: int | None = None
     error: str = ""  # failed: why; cancelled: by whom
-    result: bytes | None = None  # done: the applause, a WAV file
+    result_deflated: bytes | None = None  # done: the applause, a WAV file, deflate()d
 
     def encode(self) -> bytes:
         payload = {k: v for k, v in _fields(self).items() if v not in (None, "")}
-        if self.result is not None:
-            payload["result"] = base64.b64encode(zlib.compress(self.result, 1)).decode()
+        if payload.pop("result_deflated", None) is not None:
+            payload["result"] = base64.b64encode(self.result_deflated).decode()
             payload["result_encoding"] = RESULT_ENCODING
         return _encode(payload)
 
     @classmethod
     def decode(cls, raw: bytes | None, *, with_result: bool = True) -> "JobEvent":
-        """The event; with_result=False leaves `result` None, undecoded: the relay never
-        sends the audio, and every web process would decode each done event's WAV."""
+        """The event; with_result=False leaves `result_deflated` None, unchecked: the
+        relay never sends the audio, and every web process would inflate each one."""
         data = _load(raw)
         kind = _field(data, "type", str)
         if kind not in EVENT_TYPES:
@@ -217,27 +217,39 @@ class JobEvent:
             done=_int(data, "done", 0, MAX_CLAPS, optional=True),
             total=_int(data, "total", 0, MAX_CLAPS, optional=True),
             error=_field(data, "error", str, optional=True) or "",
-            result=result,
+            result_deflated=result,
         )
 
 
+def deflate(wav: bytes) -> bytes:
+    return zlib.compress(wav, 1)  # the fastest level: silence compresses at any
+
+
+def inflate(deflated: bytes) -> bytes:
+    """The bytes deflate() was given; MalformedMessage unless they are whole and at
+    most MAX_RESULT long."""
+    inflater = zlib.decompressobj()
+    try:
+        wav = inflater.decompress(deflated, MAX_RESULT)
+    except zlib.error as exc:
+        raise MalformedMessage(f"field 'result' does not inflate: {exc}") from None
+    if inflater.unconsumed_tail or not inflater.eof:
+        raise MalformedMessage(f"field 'result' is cut short or inflates beyond {MAX_RESULT} bytes")
+    return wav
+
+
 def _result(text: str, encoding: str | None) -> bytes:
+    """The result deflated, checked to inflate (an event from before is deflated here)."""
     try:
         raw = base64.b64decode(text, validate=True)
     except ValueError:
         raise MalformedMessage("field 'result' is not base64") from None
     if encoding is None:
-        return raw
+        return deflate(raw)
     if encoding != RESULT_ENCODING:
         raise MalformedMessage(f"unknown result_encoding {encoding!r}")
-    inflater = zlib.decompressobj()
-    try:
-        audio = inflater.decompress(raw, MAX_RESULT)
-    except zlib.error as exc:
-        raise MalformedMessage(f"field 'result' does not inflate: {exc}") from None
-    if inflater.unconsumed_tail or not inflater.eof:
-        raise MalformedMessage(f"field 'result' is cut short or inflates beyond {MAX_RESULT} bytes")
-    return audio
+    inflate(raw)
+    return raw
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from streams.messages import (
     RUNNING,
     JobEvent,
     JobRequest,
+    deflate,
     now,
     now_ms,
     seq_of,
@@ -166,7 +167,7 @@ class JobReport:
         self.reporter.event(self._event(PROGRESS, done=done))
 
     def done(self, result: bytes) -> None:
-        event = self._event(DONE, done=self.job.claps, result=result)
+        event = self._event(DONE, done=self.job.claps, result_deflated=deflate(result))
         self.reporter.finish(self.ticket, [event])
 
     def cancelled(self, done: int) -> None:

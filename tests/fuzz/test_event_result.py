@@ -17,19 +17,21 @@ def _done(**fields) -> bytes:
     return json.dumps({"v": 1, "job": JOB, "type": "done", "seq": 5, "at": 1.0, **fields}).encode()
 
 
-def test_the_applause_crosses_deflated_and_decodes_whole():
+def test_the_applause_crosses_deflated_and_inflates_whole():
     wav = synthesize(1, JOB)
-    event = messages.JobEvent(job=JOB, type=messages.DONE, seq=5, at=1.0, result=wav)
+    deflated = messages.deflate(wav)
+    event = messages.JobEvent(job=JOB, type=messages.DONE, seq=5, at=1.0, result_deflated=deflated)
     raw = event.encode()
     assert json.loads(raw)["result_encoding"] == messages.RESULT_ENCODING
     assert len(raw) < len(wav) / 4  # base64 of the WAV whole would be 4/3 of it
-    assert messages.JobEvent.decode(raw).result == wav
+    assert messages.JobEvent.decode(raw).result_deflated == deflated
+    assert messages.inflate(deflated) == wav
 
 
 def test_an_event_with_the_wav_whole_still_decodes():
     wav = synthesize(1, JOB)
     raw = _done(result=base64.b64encode(wav).decode())
-    assert messages.JobEvent.decode(raw).result == wav
+    assert messages.inflate(messages.JobEvent.decode(raw).result_deflated) == wav
 
 
 @pytest.mark.parametrize(

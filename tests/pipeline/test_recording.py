@@ -50,7 +50,7 @@ def _run(job, pickup=PICKUP, worker="w1"):
             pickup=pickup,
             done=job.claps,
             total=job.claps,
-            result=b"RIFF-wav",
+            result_deflated=messages.deflate(b"RIFF-wav"),
         ),
     ]
 
@@ -71,7 +71,7 @@ def test_the_applause_is_stored_deflated_and_served_whole():
     job = _submitted(client)
     wav = synthesize(1, str(job.id))
     events = _run(job)
-    events[-1] = dataclasses.replace(events[-1], result=wav)
+    events[-1] = dataclasses.replace(events[-1], result_deflated=messages.deflate(wav))
     record(events)
     stored = Applause.objects.get(job=job)
     assert stored.deflated and len(stored.wav) < len(wav) / 4  # mostly silence

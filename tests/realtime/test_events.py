@@ -27,7 +27,13 @@ def test_every_event_becomes_a_typed_numbered_message():
 
 def test_done_carries_the_result_url_not_the_audio():
     event = messages.JobEvent(
-        job=JOB, type=messages.DONE, seq=7, at=1.0, done=4, total=4, result=b"RIFF" * 1000
+        job=JOB,
+        type=messages.DONE,
+        seq=7,
+        at=1.0,
+        done=4,
+        total=4,
+        result_deflated=messages.deflate(b"RIFF" * 1000),
     )
     message = message_of(event)
     assert message["result_url"] == reverse("clap-applause", kwargs={"pk": JOB})

@@ -103,4 +103,4 @@ class Events:
         return self.event(messages.PROGRESS, done=done)
 
     def done(self):
-        return self.event(messages.DONE, done=self.total, result=WAV)
+        return self.event(messages.DONE, done=self.total, result_deflated=messages.deflate(WAV))

@@ -4,7 +4,7 @@ import wave
 import pytest
 
 from streams.heartbeat import check
-from streams.messages import DONE, PROGRESS, RUNNING
+from streams.messages import DONE, PROGRESS, RUNNING, inflate
 from tests.support.workers import committed_offsets, driving, job, log_ends, produce
 from tools.waiting import wait_until
 
@@ -37,7 +37,7 @@ def test_a_job_reports_running_progress_and_done_with_its_applause(
     running = events[0]
     assert (running.worker, running.total) == ("test-worker", 3)
     assert running.partition is not None and running.offset is not None
-    with wave.open(io.BytesIO(events[-1].result)) as wav:
+    with wave.open(io.BytesIO(inflate(events[-1].result_deflated))) as wav:
         assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, 16000)
         assert wav.getnframes() > 0
     assert outputs.types(second.id) == [RUNNING, PROGRESS, DONE]

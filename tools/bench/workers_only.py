@@ -78,7 +78,11 @@ def same_work_loop(base: KafkaConfig, jobs: int, partitions: int = 12) -> float:
             messages.JobEvent(type=messages.RUNNING, done=0, seq=0, **common),
             messages.JobEvent(type=messages.PROGRESS, done=1, seq=1, **common),
             messages.JobEvent(
-                type=messages.DONE, done=1, seq=2, result=synthesize(1, job.id), **common
+                type=messages.DONE,
+                done=1,
+                seq=2,
+                result_deflated=messages.deflate(synthesize(1, job.id)),
+                **common,
             ),
         ]
 

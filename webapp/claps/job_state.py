@@ -97,8 +97,8 @@ def record(events: list[messages.JobEvent]) -> int:
                 transition = apply_event(job, event)
                 if transition is not None:
                     transitions.append(transition)
-                    if event.type == messages.DONE and event.result is not None:
-                        applause.append(Applause.of(job.pk, event.result))
+                    if event.type == messages.DONE and event.result_deflated is not None:
+                        applause.append(Applause(job=job, wav=event.result_deflated))
             if job.last_seq != before:
                 changed.append(job)
         update_each(changed, JOB_FIELDS)

@@ -1,5 +1,4 @@
 import uuid
-import zlib
 
 from django.db import models
 
@@ -80,9 +79,8 @@ class ClapJob(models.Model):
 class Applause(models.Model):
     """The result of a done job: a WAV clip, kept apart so job queries never load it.
 
-    Stored deflated (zlib at its fastest level). A clip is mostly silence: a one-clap
-    clip of 16 KB keeps 2.7 KB. Writing clips whole took about 40 % of the pipeline's
-    CPU (PostgreSQL storing 16 KB per job out of line, and the recorder sending it)."""
+    Stored deflated, as the worker made it (streams.messages.deflate): a clip is mostly
+    silence, and writing clips whole was most of PostgreSQL's work per job."""
 
     job = models.OneToOneField(
         ClapJob, on_delete=models.CASCADE, primary_key=True, related_name="applause"
@@ -95,11 +93,11 @@ class Applause(models.Model):
 
     @classmethod
     def of(cls, job_id, audio: bytes) -> "Applause":
-        return cls(job_id=job_id, wav=zlib.compress(audio, 1))
+        return cls(job_id=job_id, wav=messages.deflate(audio))
 
     def audio(self) -> bytes:
         """The WAV file."""
-        return zlib.decompress(self.wav) if self.deflated else bytes(self.wav)
+        return messages.inflate(self.wav) if self.deflated else bytes(self.wav)
 
 
 class Transition(models.Model):
