@@ -12,12 +12,11 @@ django_asgi_app = get_asgi_application()
 tracing.enable_from_env("web")
 
 # After Django is set up:
-import gc  # noqa: E402
-
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from channels.sessions import SessionMiddlewareStack  # noqa: E402
 
+from streams.gcpause import freeze_startup_objects  # noqa: E402
 from webapp.claps.publisher import publisher  # noqa: E402
 from webapp.realtime.relay import start_relay  # noqa: E402
 from webapp.realtime.routing import websocket_urlpatterns  # noqa: E402
@@ -59,6 +58,5 @@ application = StartClients(
 )
 
 # What is alive now (Django, DRF, the apps, the URL patterns) lives as long as the
-# process: out of the collector's reach, a full collection no longer walks it. Those
-# pauses were most of a submission's p99 (tens of ms) at 50 jobs/s.
-gc.freeze()
+# process. Full collections walking it were most of a submission's p99 at 50 jobs/s.
+freeze_startup_objects()

@@ -6,6 +6,7 @@ import sys
 from streams import logs, tracing
 from streams.config import kafka_config
 from streams.envvars import ConfigError
+from streams.gcpause import freeze_startup_objects
 from streams.logthrottle import Throttle
 from worker.app import Worker
 from worker.metrics import Metrics
@@ -31,7 +32,9 @@ def main() -> int:
     metrics = Metrics()
     if settings.metrics_port:
         metrics.serve(settings.metrics_port)
-    return Worker(settings, kafka, metrics).run()
+    worker = Worker(settings, kafka, metrics)
+    freeze_startup_objects()
+    return worker.run()
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 
 from streams import logs
+from streams.gcpause import freeze_startup_objects
 from streams.heartbeat import Heartbeat
 
 
@@ -45,6 +46,7 @@ class LoopCommand(BaseCommand):
         heartbeat = Heartbeat(path) if path else None
         interval = self.interval()
         self.open()
+        freeze_startup_objects()
         self.stdout.write(f"{self.name} started" + (f", every {interval:g} s" if interval else ""))
         try:
             while not stopping.is_set():
