@@ -17,6 +17,7 @@ from django.test import override_settings
 
 from streams import messages
 from streams.config import KafkaConfig
+from tools.bench.database import analyze, reclaim
 from tools.bench.group import settled
 from tools.bench.proc import workers_and_recorders_cpu
 from tools.processes import ProcessGroup
@@ -82,6 +83,7 @@ class Pipeline:
 
     def forget_jobs(self) -> None:
         ClapJob.objects.filter(owner__startswith="bench:").delete()
+        reclaim()
 
     def warm_up(self, jobs: int = 24) -> None:
         """Until every worker holds partitions and the recorder writes, nothing is
@@ -101,6 +103,7 @@ class Pipeline:
         rows = ClapJob.objects.bulk_create(
             [ClapJob(owner=owner, claps=1) for _ in range(jobs)], batch_size=500
         )
+        analyze()
         began = time.perf_counter()
         for job in rows:
             self.publisher.publish_job(job)
