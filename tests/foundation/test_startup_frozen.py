@@ -1,7 +1,6 @@
 """Every long-running process keeps the objects of its start-up out of the garbage
 collector's way (streams/gcpause.py): full collections walking them paused the web
-process for tens of ms and the recorder for over 100 ms, and both showed in the p99
-of a live view."""
+process and the recorder, and both pauses showed in the p99 of a live view."""
 
 import gc
 import os
