@@ -4,8 +4,9 @@ Python's full collection walks every container object alive, and a process that 
 imported Django, DRF, confluent-kafka and its apps holds over a hundred thousand of
 them, all alive until it exits. A full collection paused the recorder for far longer
 than a job takes from the worker to a socket, and a `done` on a socket waits for the
-recorder to store its applause, so those pauses showed as a live view's latency tail. Frozen objects are
-skipped by every collection; what the process allocates later is collected as before.
+recorder to store its applause, so those pauses showed as a live view's latency tail.
+Frozen objects are skipped by every collection; what the process allocates later is
+collected as before.
 """
 
 import gc
