@@ -92,6 +92,6 @@ def analyze() -> None:
     Without it a run is planned from whatever autovacuum last saw: the empty table left
     by the run before. The foreign-key checks of the recorders' inserts are planned once
     per connection and kept, and planned for an empty table they scan the whole table:
-    the 2-worker pipeline run of 99fe6c4 billed PostgreSQL 1.44 ms a job, against 0.26
-    to 0.34 in the runs without (docs/benchmarks.md)."""
+    the 2-worker pipeline run of 99fe6c4 billed PostgreSQL 1.44 ms a job, against 0.25
+    to 0.34 in the runs without since 843f878 (docs/benchmarks.md)."""
     _maintain("ANALYZE")
