@@ -6,9 +6,10 @@ import time
 import uuid
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient
 
 from streams.config import KafkaConfig
-from streams.topics import ensure_topics
+from streams.topics import ensure_topics, topic_specs
 
 
 def private_kafka(base: KafkaConfig, partitions: int = 12, prefix: str = "t") -> KafkaConfig:
@@ -28,6 +29,24 @@ def private_kafka(base: KafkaConfig, partitions: int = 12, prefix: str = "t") ->
     ensure_topics(config)
     await_leaders(config)
     return config
+
+
+def drop_private_kafka(config: KafkaConfig, timeout: float = 30.0) -> None:
+    """Delete what private_kafka made, and its groups' offsets. Throw-away brokers go
+    with their directory; this is for a broker that stays, such as `make run`'s, where
+    every benchmark run would otherwise leave its topics and their data on disk."""
+    admin = AdminClient(config.admin())
+    topics = [spec.name for spec in topic_specs(config)]
+    groups = [config.worker_group, config.recorder_group]
+    for future in (
+        *admin.delete_topics(topics, operation_timeout=timeout).values(),
+        *admin.delete_consumer_groups(groups, request_timeout=timeout).values(),
+    ):
+        try:
+            future.result()
+        except KafkaException as exc:
+            if exc.args[0].name() not in {"UNKNOWN_TOPIC_OR_PART", "GROUP_ID_NOT_FOUND"}:
+                raise
 
 
 def await_leaders(config: KafkaConfig, timeout: float = 30.0) -> None:

@@ -5,9 +5,12 @@ import hashlib
 import io
 import ipaddress
 import json
+import shutil
 import tarfile
 import tomllib
 from pathlib import Path
+
+import pytest
 
 from tools.cluster import containerd, node, pause
 
@@ -87,3 +90,17 @@ def test_the_kubelet_serves_on_loopback_with_cgroupfs_and_its_taint(tmp_path: Pa
     assert config["authentication"]["anonymous"]["enabled"] is False
     assert config["authorization"]["mode"] == "Webhook"
     assert config["registerWithTaints"] == [node.TAINT]
+
+
+def test_the_kubelet_evicts_for_disk_at_an_amount_not_a_share_of_the_disk(tmp_path: Path):
+    config = node.kubelet_config(node.Node(tmp_path, daemons=None), 10250, 10248, tmp_path)
+    eviction = config["evictionHard"]
+    assert eviction["nodefs.available"] == eviction["imagefs.available"] == node.EVICTION_DISK
+    assert not node.EVICTION_DISK.endswith("%")
+
+
+def test_a_node_without_disk_for_its_pods_refuses_to_start_and_says_why(tmp_path: Path):
+    free = shutil.disk_usage(tmp_path).free
+    node.check_disk(tmp_path, needed=free // 2)
+    with pytest.raises(containerd.NodeError, match=r"GiB free on the disk of .*DiskPressure"):
+        node.check_disk(tmp_path, needed=free + 2**40)

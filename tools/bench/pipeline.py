@@ -21,7 +21,7 @@ from tools.bench.database import analyze, reclaim
 from tools.bench.group import settled
 from tools.bench.proc import workers_and_recorders_cpu
 from tools.processes import ProcessGroup
-from tools.sandbox import private_kafka, process_env
+from tools.sandbox import drop_private_kafka, private_kafka, process_env
 from tools.waiting import wait_until
 from webapp.claps.models import ClapJob, Status
 from webapp.claps.publisher import publisher, reset_publisher
@@ -75,6 +75,7 @@ class Pipeline:
         reset_publisher()
         self._settings.disable()
         self.group.stop_all(timeout=30)
+        drop_private_kafka(self.kafka)
 
     def cpu_seconds(self) -> dict[str, float]:
         """CPU seconds used so far by its workers, its recorders and this process (the
@@ -162,6 +163,13 @@ def consume_produce_loop(base: KafkaConfig, jobs: int, events_of, partitions: in
     `events_of(message)` gives for each, with the worker's consumer and producer
     settings and no slots, retries, cancellation checks or offset tracking."""
     kafka = private_kafka(base, partitions, prefix="bench")
+    try:
+        return _consume_produce(kafka, jobs, events_of)
+    finally:
+        drop_private_kafka(kafka)
+
+
+def _consume_produce(kafka: KafkaConfig, jobs: int, events_of) -> float:
     producer = Producer(kafka.producer())
     consumer = Consumer(kafka.consumer(kafka.worker_group))
     consumer.subscribe([kafka.topics.jobs])

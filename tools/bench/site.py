@@ -18,7 +18,7 @@ from tools.loadgen.runner import LoadPlan, generate
 from tools.loadgen.summary import Request, summarise
 from tools.ports import free_port
 from tools.processes import ProcessGroup
-from tools.sandbox import private_kafka, process_env
+from tools.sandbox import drop_private_kafka, private_kafka, process_env
 from tools.web import start_web
 
 BODY = {"claps": 1, "note": "bench"}
@@ -52,6 +52,7 @@ class BenchSite:
 
     def __exit__(self, kind, *exc):
         self.group.stop_all(timeout=30)
+        drop_private_kafka(self.kafka)
         if kind is not None:
             print(f"the site's log, last lines:\n{self.log.getvalue()[-6000:]}", flush=True)
 

@@ -27,7 +27,7 @@ from tools.bench.pipeline import wait_until
 from tools.bench.proc import cpu_seconds, rss_kib
 from tools.ports import free_port
 from tools.processes import ProcessGroup
-from tools.sandbox import private_kafka, process_env
+from tools.sandbox import drop_private_kafka, private_kafka, process_env
 from tools.web import ASGI_APP, DAPHNE_OPTIONS
 from webapp.claps.models import ClapJob, Status
 from webapp.claps.owners import SESSION_KEY
@@ -75,6 +75,7 @@ class SocketBench:
 
     def __exit__(self, *exc):
         self.group.stop_all(timeout=30)
+        drop_private_kafka(self.kafka)
         ClapJob.objects.filter(id__in=[job for job, _ in self.jobs]).delete()
         Session.objects.filter(session_key__in={key for _, key in self.jobs}).delete()
 

@@ -14,7 +14,7 @@ from streams.config import KafkaConfig
 from tools.bench.group import settled
 from tools.bench.pipeline import consume_produce_loop, wait_until
 from tools.processes import ProcessGroup
-from tools.sandbox import private_kafka, process_env
+from tools.sandbox import drop_private_kafka, private_kafka, process_env
 from worker.applause import synthesize
 
 DONE = b'"type":"done"'
@@ -48,6 +48,7 @@ class Workers:
     def __exit__(self, *exc):
         self.group.stop_all(timeout=30)
         self.done.close()
+        drop_private_kafka(self.kafka)
 
     def throughput(self, jobs: int, timeout: float = 600) -> float:
         """Jobs per second from the first produce to the last done event."""

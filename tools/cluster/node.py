@@ -11,6 +11,7 @@ import contextlib
 import json
 import logging
 import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -28,6 +29,13 @@ TAINT_KEY = "clapstream.dev/pods"
 TAINT = {"key": TAINT_KEY, "value": "e2e", "effect": "NoSchedule"}
 # The project's image as `make image` tags it, and as the pods e2e overlay names it.
 IMAGE = os.environ.get("IMAGE", "clapstream:0.1.0")
+# The kubelet evicts every pod and taints the node when free disk falls below this. It
+# is an amount, not a share: 1 % of a large, nearly full disk is gigabytes that are
+# there to use, and the e2e pods were evicted at 2.5 GB free on a 252 GB disk.
+EVICTION_DISK = "256Mi"
+# What the node's first run takes on disk: the image unpacked in containerd (about
+# 0.5 GB), etcd's and the pods' data and logs, with room to spare above EVICTION_DISK.
+DISK_NEEDED = 2 * 1024**3
 
 
 def image_ref(image: str = IMAGE) -> str:
@@ -65,6 +73,7 @@ class Node:
                 f"missing {', '.join(missing)}: apt-get install containerd runc "
                 "containernetworking-plugins"
             )
+        check_disk(self.state)
         sandbox = pause.archive()
         self.runtime.write_config(pause.IMAGE)
         self.daemons.start("containerd", self.runtime.argv())
@@ -244,8 +253,8 @@ def kubelet_config(node: Node, port: int, healthz: int, pki_dir: Path) -> dict:
         # A shared machine: evict for nothing but real exhaustion.
         "evictionHard": {
             "memory.available": "100Mi",
-            "nodefs.available": "1%",
-            "imagefs.available": "1%",
+            "nodefs.available": EVICTION_DISK,
+            "imagefs.available": EVICTION_DISK,
             "nodefs.inodesFree": "1%",
         },
         "imageGCHighThresholdPercent": 99,
@@ -253,6 +262,17 @@ def kubelet_config(node: Node, port: int, healthz: int, pki_dir: Path) -> dict:
         "nodeStatusReportFrequency": "10s",
         "shutdownGracePeriod": "0s",
     }
+
+
+def check_disk(state: Path, needed: int = DISK_NEEDED) -> None:
+    """Refuse to start a node that would soon evict its pods for want of disk."""
+    free = shutil.disk_usage(state).free
+    if free < needed:
+        raise NodeError(
+            f"{free / 1024**3:.1f} GiB free on the disk of {state}; the node needs "
+            f"{needed / 1024**3:.0f} GiB for the image and its pods, or the kubelet "
+            "evicts them and taints the node (DiskPressure)"
+        )
 
 
 def unmount_under(directory: Path) -> None:

@@ -159,9 +159,27 @@ def _jobs(stack: Stack) -> list[str]:
     return [j["metadata"]["name"] for j in stack.get("jobs")["items"]]
 
 
+# A node's taints and the conditions that hold (Ready, or a pressure that evicts pods).
+NODE_STATE = (
+    "{range .items[*]}{.metadata.name}: taints {.spec.taints[*].key}; "
+    '{range .status.conditions[?(@.status=="True")]}{.type} {end}{"\\n"}{end}'
+)
+
+
 def describe(stack: Stack) -> str:
-    """The pods and their states, for an error message."""
-    return stack.cluster.kubectl("get", "pods", "-n", NAMESPACE, "-o", "wide", check=False).stdout
+    """The pods and their states, the node's, and the namespace's warnings (an eviction
+    says why), for an error message."""
+    kubectl = stack.cluster.kubectl
+    return "\n".join(
+        (
+            kubectl("get", "pods", "-n", NAMESPACE, "-o", "wide", check=False).stdout,
+            kubectl("get", "nodes", "-o", f"jsonpath={NODE_STATE}", check=False).stdout,
+            *kubectl(
+                "get", "events", "-n", NAMESPACE, "--field-selector", "type=Warning",
+                "--sort-by=.lastTimestamp", check=False,
+            ).stdout.splitlines()[-20:],
+        )
+    )  # fmt: skip
 
 
 @contextlib.contextmanager

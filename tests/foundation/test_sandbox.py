@@ -1,0 +1,34 @@
+"""A benchmark's private slice of Kafka leaves nothing behind on a broker that stays."""
+
+import pytest
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient
+
+from streams.topics import topic_specs
+from tools.sandbox import drop_private_kafka, private_kafka
+from tools.waiting import wait_until
+
+pytestmark = pytest.mark.kafka
+
+
+def test_dropping_a_private_slice_deletes_its_topics_and_its_groups_offsets(kafka):
+    config = private_kafka(kafka, partitions=2, prefix="drop")
+    producer = Producer(config.producer())
+    producer.produce(config.topics.jobs, value=b"x", partition=0)
+    producer.flush(10)
+    consumer = Consumer(config.consumer(config.worker_group))
+    consumer.commit(offsets=[TopicPartition(config.topics.jobs, 0, 1)], asynchronous=False)
+    consumer.close()
+    admin = AdminClient(config.admin())
+    names = {spec.name for spec in topic_specs(config)}
+    assert names <= set(admin.list_topics(timeout=10).topics)
+    groups = {g.group_id for g in admin.list_consumer_groups().result().valid}
+    assert config.worker_group in groups
+
+    drop_private_kafka(config)
+
+    # The deletion is committed; the broker's metadata follows a moment later.
+    wait_until(lambda: not names & set(admin.list_topics(timeout=10).topics), 30, "deletion")
+    groups = {g.group_id for g in admin.list_consumer_groups().result().valid}
+    assert config.worker_group not in groups
+    drop_private_kafka(config)  # a second drop, as after an interrupted run, is no error
