@@ -30,8 +30,8 @@ TAINT = {"key": TAINT_KEY, "value": "e2e", "effect": "NoSchedule"}
 # The project's image as `make image` tags it, and as the pods e2e overlay names it.
 IMAGE = os.environ.get("IMAGE", "clapstream:0.1.0")
 # The kubelet evicts every pod and taints the node when free disk falls below this. It
-# is an amount, not a share: 1 % of a large, nearly full disk is gigabytes that are
-# there to use, and the e2e pods were evicted at 2.5 GB free on a 252 GB disk.
+# is an amount, not a share: 1 % of a 252 GB disk is 2.5 GB that are there to use, and
+# at that threshold the e2e pods were evicted with gigabytes free.
 EVICTION_DISK = "256Mi"
 # What the node's first run takes on disk: the image unpacked in containerd (about
 # 0.5 GB), etcd's and the pods' data and logs, with room to spare above EVICTION_DISK.
