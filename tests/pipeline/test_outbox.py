@@ -1,6 +1,7 @@
 """The job row is the outbox: published after commit, or later by the sweeper."""
 
 import threading
+import time
 
 import pytest
 from confluent_kafka import Consumer, TopicPartition
@@ -14,7 +15,7 @@ from tests.support.kafka import jobs_topic
 from tools.waiting import wait_until
 from webapp.claps import publisher as publisher_module
 from webapp.claps.models import ClapJob
-from webapp.claps.publisher import MARK_BATCH, Publisher
+from webapp.claps.publisher import MARK_BATCH, MARK_EVERY, Publisher
 from webapp.claps.recorder import Recorder
 from webapp.claps.row_updates import update_each
 
@@ -136,3 +137,38 @@ def test_a_burst_of_reports_marks_each_row_with_its_own_position(isolated_kafka)
     assert all(row.published_at is not None for row in rows.values())
     seen = {r.key: (r.partition, r.offset) for r in jobs_topic(isolated_kafka)}
     assert seen == {job_id: (row.partition, row.offset) for job_id, row in rows.items()}
+
+
+def test_reports_arriving_one_by_one_are_marked_together(isolated_kafka, monkeypatch):
+    """Jobs submitted one at a time come back one report at a time; marking each on its
+    own made a commit per job. The reports of each MARK_EVERY go in one transaction."""
+    first, *jobs = (ClapJob.objects.create(owner="anon:x", claps=1) for _ in range(31))
+    marks = []
+    mark = Publisher._mark
+
+    def counted(self, delivered):
+        marks.append(len(delivered))
+        return mark(self, delivered)
+
+    monkeypatch.setattr(Publisher, "_mark", counted)
+    publisher = Publisher(isolated_kafka)
+    try:
+        publisher.publish_job(first)  # the producer's start (its id, its connection)
+        assert publisher.flush(15) == 0
+        marks.clear()
+        for job in jobs:
+            publisher.publish_job(job)
+            # A steady rate, not one burst: the broker acknowledges each job (a local
+            # round trip of a few ms) before the next is sent.
+            time.sleep(0.01)
+        wait_until(
+            lambda: not ClapJob.objects.filter(published_at__isnull=True).exists(),
+            timeout=15,
+            what="every row marked",
+        )
+    finally:
+        publisher.close()
+    assert sum(marks) == len(jobs)
+    # One transaction per report would be 30; the jobs span about 0.3 s, so every
+    # MARK_EVERY (0.1 s) holds several of them.
+    assert len(marks) <= len(jobs) // 2, (marks, MARK_EVERY)
