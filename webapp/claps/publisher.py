@@ -2,9 +2,10 @@
 
 One idempotent producer per process. Delivery reports, served by a background thread
 every MARK_EVERY seconds, stamp the job rows with published time, partition and offset,
-one transaction for the reports of each such interval. A job whose publish failed keeps published_at NULL and the
-recorder's sweeper tries again, so nothing accepted is lost; a second publish of the
-same job is harmless because workers and the recorder are idempotent.
+one transaction for the reports of each such interval. A job whose publish failed keeps
+published_at NULL and the recorder's sweeper tries again, so nothing accepted is lost;
+a second publish of the same job is harmless because workers and the recorder are
+idempotent.
 """
 
 import logging
