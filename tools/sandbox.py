@@ -2,8 +2,10 @@
 and groups on the configured broker, and the environment its subprocesses need."""
 
 import dataclasses
+import sys
 import time
 import uuid
+from contextlib import contextmanager
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
@@ -47,6 +49,19 @@ def drop_private_kafka(config: KafkaConfig, timeout: float = 30.0) -> None:
         except KafkaException as exc:
             if exc.args[0].name() not in {"UNKNOWN_TOPIC_OR_PART", "GROUP_ID_NOT_FOUND"}:
                 raise
+
+
+@contextmanager
+def undone_on_failure(stage):
+    """Around a stage's start in its __enter__: should the start fail, the stage's own
+    __exit__ runs before the error goes on (Python calls __exit__ only after a
+    successful __enter__), so a stage that never got going still stops what it started
+    and drops its slice of Kafka."""
+    try:
+        yield
+    except BaseException:
+        stage.__exit__(*sys.exc_info())
+        raise
 
 
 def await_leaders(config: KafkaConfig, timeout: float = 30.0) -> None:

@@ -5,7 +5,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from streams.topics import topic_specs
-from tools.sandbox import drop_private_kafka, private_kafka
+from tools.sandbox import drop_private_kafka, private_kafka, undone_on_failure
 from tools.waiting import wait_until
 
 pytestmark = pytest.mark.kafka
@@ -32,3 +32,27 @@ def test_dropping_a_private_slice_deletes_its_topics_and_its_groups_offsets(kafk
     groups = {g.group_id for g in admin.list_consumer_groups().result().valid}
     assert config.worker_group not in groups
     drop_private_kafka(config)  # a second drop, as after an interrupted run, is no error
+
+
+class _Stage:
+    def __init__(self, kafka):
+        self.kafka = private_kafka(kafka, partitions=1, prefix="stage")
+        self.exits = []
+
+    def __enter__(self):
+        with undone_on_failure(self):
+            raise TimeoutError("a worker that never joined")
+
+    def __exit__(self, *exc):
+        self.exits.append(exc[0])
+        drop_private_kafka(self.kafka)
+
+
+def test_a_stage_that_fails_to_start_drops_its_slice(kafka):
+    stage = _Stage(kafka)
+    admin = AdminClient(kafka.admin())
+    names = {spec.name for spec in topic_specs(stage.kafka)}
+    with pytest.raises(TimeoutError, match="never joined"), stage:
+        pytest.fail("the stage's body ran although it never started")
+    assert stage.exits == [TimeoutError]
+    wait_until(lambda: not names & set(admin.list_topics(timeout=10).topics), 30, "deletion")

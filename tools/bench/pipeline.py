@@ -21,7 +21,7 @@ from tools.bench.database import analyze, reclaim
 from tools.bench.group import settled
 from tools.bench.proc import workers_and_recorders_cpu
 from tools.processes import ProcessGroup
-from tools.sandbox import drop_private_kafka, private_kafka, process_env
+from tools.sandbox import drop_private_kafka, private_kafka, process_env, undone_on_failure
 from tools.waiting import wait_until
 from webapp.claps.models import ClapJob, Status
 from webapp.claps.publisher import publisher, reset_publisher
@@ -54,21 +54,22 @@ class Pipeline:
         # The site's own publishing path (clap_submit) must use this run's topics.
         self._settings = override_settings(KAFKA=self.kafka)
         self._settings.enable()
-        reset_publisher()
-        for n in range(1, self.recorders + 1):
-            self.group.start(
-                f"recorder-{n}", [sys.executable, "manage.py", "record_events"], self.env
-            )
-        for n in range(1, self.workers + 1):
-            self.group.start(
-                f"worker-{n}",
-                [sys.executable, "-m", "worker"],
-                {**self.env, "WORKER_ID": f"bench-worker-{n}"},
-            )
-        # The site's own publisher, as clap_submit uses it: warmed up with the rest, so
-        # no measured job waits for its connection and producer id.
-        self.publisher = publisher()
-        self.warm_up()
+        with undone_on_failure(self):
+            reset_publisher()
+            for n in range(1, self.recorders + 1):
+                self.group.start(
+                    f"recorder-{n}", [sys.executable, "manage.py", "record_events"], self.env
+                )
+            for n in range(1, self.workers + 1):
+                self.group.start(
+                    f"worker-{n}",
+                    [sys.executable, "-m", "worker"],
+                    {**self.env, "WORKER_ID": f"bench-worker-{n}"},
+                )
+            # The site's own publisher, as clap_submit uses it: warmed up with the rest,
+            # so no measured job waits for its connection and producer id.
+            self.publisher = publisher()
+            self.warm_up()
         return self
 
     def __exit__(self, *exc):

@@ -18,7 +18,7 @@ from tools.loadgen.runner import LoadPlan, generate
 from tools.loadgen.summary import Request, summarise
 from tools.ports import free_port
 from tools.processes import ProcessGroup
-from tools.sandbox import drop_private_kafka, private_kafka, process_env
+from tools.sandbox import drop_private_kafka, private_kafka, process_env, undone_on_failure
 from tools.web import start_web
 
 BODY = {"claps": 1, "note": "bench"}
@@ -45,9 +45,10 @@ class BenchSite:
 
     def __enter__(self):
         env = {**self.env, "DJANGO_SETTINGS_MODULE": "tools.bench.settings"}
-        self.web = start_web(self.group, self.port, self.web_processes, env)
-        for child in self.web:
-            wait_ready(self.url, child, 120)
+        with undone_on_failure(self):
+            self.web = start_web(self.group, self.port, self.web_processes, env)
+            for child in self.web:
+                wait_ready(self.url, child, 120)
         return self
 
     def __exit__(self, kind, *exc):

@@ -27,7 +27,7 @@ from tools.bench.pipeline import wait_until
 from tools.bench.proc import cpu_seconds, rss_kib
 from tools.ports import free_port
 from tools.processes import ProcessGroup
-from tools.sandbox import drop_private_kafka, private_kafka, process_env
+from tools.sandbox import drop_private_kafka, private_kafka, process_env, undone_on_failure
 from tools.web import ASGI_APP, DAPHNE_OPTIONS
 from webapp.claps.models import ClapJob, Status
 from webapp.claps.owners import SESSION_KEY
@@ -64,13 +64,14 @@ class SocketBench:
         self.jobs: list[tuple[str, str]] = []  # (job id, session key)
 
     def __enter__(self):
-        self._create_jobs()
         port = free_port()
         self.base = f"http://127.0.0.1:{port}"
         argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *DAPHNE_OPTIONS]
-        web = self.group.start("web", [*argv, ASGI_APP], process_env(self.kafka))
-        self.pid = web.proc.pid
-        wait_until(lambda: _answers(f"{self.base}/healthz"), 60, "the web process")
+        with undone_on_failure(self):
+            self._create_jobs()
+            web = self.group.start("web", [*argv, ASGI_APP], process_env(self.kafka))
+            self.pid = web.proc.pid
+            wait_until(lambda: _answers(f"{self.base}/healthz"), 60, "the web process")
         return self
 
     def __exit__(self, *exc):

@@ -14,7 +14,7 @@ from streams.config import KafkaConfig
 from tools.bench.group import settled
 from tools.bench.pipeline import consume_produce_loop, wait_until
 from tools.processes import ProcessGroup
-from tools.sandbox import drop_private_kafka, private_kafka, process_env
+from tools.sandbox import drop_private_kafka, private_kafka, process_env, undone_on_failure
 from worker.applause import synthesize
 
 DONE = b'"type":"done"'
@@ -31,18 +31,19 @@ class Workers:
         t = self.kafka.topics
         self.producer = Producer(self.kafka.producer())
         self.done = Consumer(self.kafka.consumer(f"bench-done-{uuid.uuid4().hex}"))
-        self.done.assign(
-            [TopicPartition(t.events, p, OFFSET_END) for p in range(t.events_partitions)]
-        )
-        for n in range(1, self.workers + 1):
-            self.group.start(
-                f"worker-{n}",
-                [sys.executable, "-m", "worker"],
-                {**self.env, "WORKER_ID": f"bench-worker-{n}"},
+        with undone_on_failure(self):
+            self.done.assign(
+                [TopicPartition(t.events, p, OFFSET_END) for p in range(t.events_partitions)]
             )
-        # Until every worker holds partitions and has done a job, nothing is measured.
-        wait_until(lambda: settled(self.kafka, self.workers), 120, "a settled worker group")
-        self.throughput(24)
+            for n in range(1, self.workers + 1):
+                self.group.start(
+                    f"worker-{n}",
+                    [sys.executable, "-m", "worker"],
+                    {**self.env, "WORKER_ID": f"bench-worker-{n}"},
+                )
+            # Until every worker holds partitions and has done a job, nothing is measured.
+            wait_until(lambda: settled(self.kafka, self.workers), 120, "a settled worker group")
+            self.throughput(24)
         return self
 
     def __exit__(self, *exc):
