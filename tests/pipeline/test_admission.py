@@ -45,6 +45,12 @@ def test_the_whole_site_has_one_budget(settings):
     assert 0 < int(refused["Retry-After"]) <= 3600
 
 
+def test_with_every_limit_switched_off_submissions_are_admitted(settings):
+    settings.CLAP_SUBMIT_RATE = settings.CLAP_ADDRESS_RATE = settings.CLAP_ADMISSION_RATE = ""
+    assert [_post(APIClient()).status_code for _ in range(3)] == [202] * 3
+    assert AdmissionCount.objects.count() == 0
+
+
 def test_the_page_form_is_admitted_like_the_api(settings, client):
     settings.CLAP_ADDRESS_RATE = "1/min"
     first = client.post("/", {"claps": 1, "note": ""}, REMOTE_ADDR="192.0.2.5")

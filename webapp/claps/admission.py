@@ -85,6 +85,8 @@ def admit(request, owner: str) -> Refusal | None:
     for limit in limits_for(request, owner):
         window = int(now // limit.period)
         windows[f"{limit.key}|{limit.period}|{window}"] = (limit, (window + 1) * limit.period)
+    if not windows:  # every limit switched off
+        return None
     counts = _count({key: ends for key, (_, ends) in windows.items()})
     refusals = [
         Refusal(limit.scope, max(1, math.ceil(ends - now)))
