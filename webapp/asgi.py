@@ -1,23 +1,25 @@
-"""ASGI entry point: HTTP through Django, WebSockets through Channels."""
+"""ASGI entry point: HTTP through Django on a pool of threads, WebSockets through Channels."""
 
 import os
 
-from django.core.asgi import get_asgi_application
+from django.core.wsgi import get_wsgi_application
 
 from streams import logs, tracing
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
 logs.set_process("web")
-django_asgi_app = get_asgi_application()
+django_wsgi_app = get_wsgi_application()
 tracing.enable_from_env("web")
 
 # After Django is set up:
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from channels.sessions import SessionMiddlewareStack  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from streams.gcpause import freeze_startup_objects  # noqa: E402
 from webapp.claps.publisher import publisher  # noqa: E402
+from webapp.core.http_threads import ThreadPoolHTTP  # noqa: E402
 from webapp.realtime.relay import start_relay  # noqa: E402
 from webapp.realtime.routing import websocket_urlpatterns  # noqa: E402
 
@@ -49,7 +51,7 @@ class StartClients:
 application = StartClients(
     ProtocolTypeRouter(
         {
-            "http": django_asgi_app,
+            "http": ThreadPoolHTTP(django_wsgi_app, settings.WEB_THREADS),
             "websocket": AllowedHostsOriginValidator(
                 SessionMiddlewareStack(URLRouter(websocket_urlpatterns))
             ),

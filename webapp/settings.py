@@ -129,16 +129,15 @@ TEMPLATES = [
     },
 ]
 
-# No persistent connections (CONN_MAX_AGE 0): the site runs under ASGI (daphne),
-# where Django runs each synchronous database call in a thread of its own, and a
-# connection kept past the request lives on in that thread, never closed by Django's
-# request-end cleanup; Django's docs say to disable persistence under ASGI. The
-# long-running processes (worker, recorder, sampler) hold their connection anyway:
-# CONN_MAX_AGE only governs connections opened for requests.
+# No persistent connections (CONN_MAX_AGE 0): a request or a socket's look-up gives
+# its connection back when it ends, on PostgreSQL to the process's pool below (Django
+# refuses a pool with persistent connections). The long-running processes (worker,
+# recorder, sampler) hold their connection anyway: CONN_MAX_AGE only governs
+# connections opened for requests.
 if env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0):
     raise ImproperlyConfigured(
-        "DATABASE_CONN_MAX_AGE is not supported: persistent connections are unsafe under "
-        "ASGI (daphne); leave it unset (0)"
+        "DATABASE_CONN_MAX_AGE is not supported: the site gives each connection back when "
+        "its request ends (to a pool on PostgreSQL); leave it unset (0)"
     )
 DATABASES = {
     "default": dj_database_url.parse(
@@ -226,6 +225,10 @@ try:
     TRUSTED_PROXIES = [ipaddress.ip_network(n, strict=False) for n in env_list("TRUSTED_PROXIES")]
 except ValueError as exc:
     raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from None
+# HTTP requests a web process serves at once, each on a thread of its pool
+# (webapp/core/http_threads.py); each may hold a database connection, so keep it
+# below DATABASE_POOL_SIZE, which the sockets' look-ups share.
+WEB_THREADS = env_int("WEB_THREADS", 4, minimum=1)
 CLAP_API_MAX_BODY = env_int("CLAP_API_MAX_BODY", 4096, minimum=256)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Clapstream API",

@@ -130,5 +130,5 @@ def test_prod_keeps_two_workers(built_all):
 
 @pytest.mark.parametrize("path", DEPLOYABLE, ids=build_id)
 def test_no_persistent_database_connections(path, objects):
-    """Persistent connections are unsafe under ASGI: the settings refuse them."""
+    """The site gives connections back when a request ends: the settings refuse persistence."""
     assert app_config(objects).get("DATABASE_CONN_MAX_AGE", "0") == "0"

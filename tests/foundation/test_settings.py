@@ -37,7 +37,7 @@ def test_production_starts_when_configured(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
-def test_persistent_database_connections_are_refused_under_asgi(tmp_path):
+def test_persistent_database_connections_are_refused(tmp_path):
     secret = tmp_path / "secret"
     secret.write_text("s" * 50)
     env = {"SECRET_KEY_FILE": str(secret), "ALLOWED_HOSTS": "example.org"}

@@ -1,11 +1,13 @@
-"""Database look-ups of sockets, off the thread that runs the process's views.
+"""Database look-ups of sockets, on the event loop's thread pool.
 
-Channels' database_sync_to_async runs every call on the one thread where daphne runs
-the synchronous views too, so in a burst of submissions a socket's handshake waits
-behind the queue of POSTs, and daphne resets a handshake that waits past its connect
-timeout. A socket's look-ups are short reads that share no transaction with anything,
-so they run on the event loop's thread pool instead; each call still closes (returns
-to the pool) the connection it used, like every database_sync_to_async call.
+Channels' database_sync_to_async is thread-sensitive by default: every call of the
+process runs on one shared thread, one after another, so in a burst of handshakes a
+socket would wait for all the look-ups queued before its own (daphne resets a
+handshake that waits past its connect timeout). A socket's look-ups are short reads
+that share no transaction with anything, so they run on the loop's thread pool
+instead; each call still closes (returns to the pool) the connection it used, like
+every database_sync_to_async call. HTTP requests have their own threads
+(webapp/core/http_threads.py).
 """
 
 from channels.db import database_sync_to_async
