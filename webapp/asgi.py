@@ -16,6 +16,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from channels.sessions import SessionMiddlewareStack  # noqa: E402
 from django.conf import settings  # noqa: E402
+from django.urls import reverse  # noqa: E402
 
 from streams.gcpause import freeze_startup_objects  # noqa: E402
 from webapp.claps.publisher import publisher  # noqa: E402
@@ -51,7 +52,11 @@ class StartClients:
 application = StartClients(
     ProtocolTypeRouter(
         {
-            "http": ThreadPoolHTTP(django_wsgi_app, settings.WEB_THREADS),
+            "http": ThreadPoolHTTP(
+                django_wsgi_app,
+                settings.WEB_THREADS,
+                apart=[reverse(name) for name in ("healthz", "readyz", "metrics")],
+            ),
             "websocket": AllowedHostsOriginValidator(
                 SessionMiddlewareStack(URLRouter(websocket_urlpatterns))
             ),

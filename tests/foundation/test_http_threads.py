@@ -121,6 +121,27 @@ async def test_requests_in_progress_are_bounded_by_the_threads():
 
 
 @pytest.mark.asyncio
+async def test_the_paths_apart_are_served_while_every_thread_is_busy():
+    entered, release = threading.Event(), threading.Event()
+
+    def app(environ, start_response):
+        if environ["PATH_INFO"] != "/healthz":
+            entered.set()
+            release.wait(10)
+        start_response("200 OK", [])
+        return [environ["PATH_INFO"].encode()]
+
+    http = ThreadPoolHTTP(app, threads=1, apart=["/healthz"])
+    stuck = [asyncio.create_task(_exchange(http, _scope(path="/api/claps/"))) for _ in range(3)]
+    await asyncio.to_thread(entered.wait, 10)  # the one thread is taken, two wait for it
+    probe = await _exchange(http, _scope(path="/healthz"))
+    assert probe[-1]["body"] == b"/healthz"
+    assert not any(task.done() for task in stuck)  # the probe did not wait for them
+    release.set()
+    assert [m[-1]["body"] for m in await asyncio.gather(*stuck)] == [b"/api/claps/"] * 3
+
+
+@pytest.mark.asyncio
 async def test_a_client_gone_before_its_body_is_whole_runs_nothing():
     called = []
     talk = ApplicationCommunicator(

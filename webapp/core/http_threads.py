@@ -11,6 +11,7 @@ the requests in progress in a process, and so the database connections they hold
 
 import asyncio
 import sys
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from tempfile import SpooledTemporaryFile
 
@@ -18,11 +19,14 @@ BODY_IN_MEMORY = 64 * 1024  # bytes of a request body kept in memory, the rest s
 
 
 class ThreadPoolHTTP:
-    """An ASGI application serving HTTP with a WSGI application on `threads` threads."""
+    """An ASGI application serving HTTP with a WSGI application on `threads` threads;
+    the paths in `apart` on one more thread of their own."""
 
-    def __init__(self, wsgi_application, threads: int):
+    def __init__(self, wsgi_application, threads: int, apart: Iterable[str] = ()):
         self.wsgi_application = wsgi_application
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="http")
+        self.apart = frozenset(apart)
+        self.apart_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="http-apart")
 
     async def __call__(self, scope, receive, send):
         with SpooledTemporaryFile(max_size=BODY_IN_MEMORY) as body:
@@ -35,8 +39,9 @@ class ThreadPoolHTTP:
                     break
             body.seek(0)
             response = _Response(send, asyncio.get_running_loop())
+            pool = self.apart_pool if scope["path"] in self.apart else self.pool
             last = await response.loop.run_in_executor(
-                self.pool, response.run, self.wsgi_application, wsgi_environ(scope, body)
+                pool, response.run, self.wsgi_application, wsgi_environ(scope, body)
             )
             await response.body(last, more=False)
 
