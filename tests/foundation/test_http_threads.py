@@ -67,6 +67,20 @@ async def test_a_request_reaches_django_whole_and_ends_on_a_pool_thread():
 
 
 @pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_a_chunked_body_without_content_length_reaches_django():
+    app = ThreadPoolHTTP(get_wsgi_application(), threads=1)
+    headers = [("host", "127.0.0.1"), ("content-type", "application/json")]
+    talk = ApplicationCommunicator(app, _scope("POST", "/api/claps/", headers))
+    await talk.send_input({"type": "http.request", "body": b'{"claps":', "more_body": True})
+    await talk.send_input({"type": "http.request", "body": b" 0}"})
+    start = await talk.receive_output(10)
+    end = await talk.receive_output(10)
+    assert start["status"] == 400
+    assert "claps" in json.loads(end["body"])  # not "request body is missing"
+
+
+@pytest.mark.asyncio
 async def test_a_streamed_body_goes_out_chunk_by_chunk_and_the_app_is_closed():
     closed_on = []
 

@@ -37,11 +37,16 @@ class ThreadPoolHTTP:
                 body.write(message.get("body", b""))
                 if not message.get("more_body"):
                     break
+            length = body.tell()
             body.seek(0)
+            environ = wsgi_environ(scope, body)
+            # A chunked body comes without Content-Length, and Django's WSGI request
+            # reads only that many bytes; the body is whole here, so its length is known.
+            environ.setdefault("CONTENT_LENGTH", str(length))
             response = _Response(send, asyncio.get_running_loop())
             pool = self.apart_pool if scope["path"] in self.apart else self.pool
             last = await response.loop.run_in_executor(
-                pool, response.run, self.wsgi_application, wsgi_environ(scope, body)
+                pool, response.run, self.wsgi_application, environ
             )
             await response.body(last, more=False)
 
