@@ -111,13 +111,15 @@ async def test_a_streamed_body_goes_out_chunk_by_chunk_and_the_app_is_closed():
 @pytest.mark.asyncio
 async def test_requests_in_progress_are_bounded_by_the_threads():
     running, most, lock = 0, 0, threading.Lock()
-    release = threading.Event()
+    two_in, release = threading.Event(), threading.Event()
 
     def app(environ, start_response):
         nonlocal running, most
         with lock:
             running += 1
             most = max(most, running)
+            if running == 2:
+                two_in.set()
         release.wait(10)
         with lock:
             running -= 1
@@ -126,8 +128,7 @@ async def test_requests_in_progress_are_bounded_by_the_threads():
 
     http = ThreadPoolHTTP(app, threads=2)
     exchanges = [asyncio.create_task(_exchange(http, _scope())) for _ in range(5)]
-    while most < 2:
-        await asyncio.sleep(0.01)  # polling a counter, not waiting for time to pass
+    await asyncio.to_thread(two_in.wait, 10)
     release.set()
     answers = await asyncio.gather(*exchanges)
     assert [messages[0]["status"] for messages in answers] == [204] * 5
