@@ -2,8 +2,10 @@
 
 import asyncio
 import secrets
+import threading
 
 import pytest
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async as db
 from channels.layers import get_channel_layer
 from django.contrib.auth import get_user_model
@@ -208,6 +210,32 @@ async def test_a_final_event_between_join_and_snapshot_is_not_lost(isolated_kafk
         ("snapshot", "running"),
         ("done", "done"),
     ]
+
+
+async def test_a_socket_never_waits_for_the_process_sync_thread(isolated_kafka):
+    """Channels' consumers pass through the process's one thread-sensitive executor
+    before every message; held busy here, a socket still opens, gets its events and
+    closes."""
+    key, owner = await db(new_owner)()
+    job = await db(new_job)(owner)
+    worker = Events(isolated_kafka, job.id)
+    await db(store_applause)(job.id)
+    held = threading.Event()
+    busy = asyncio.create_task(sync_to_async(held.wait)())  # thread-sensitive by default
+    try:
+        ws = await connected(job.id, key)
+        try:
+            assert (await ws.receive_json_from(timeout=5))["type"] == "snapshot"
+            worker.emit(worker.running(), worker.done())
+            received = await until_final(ws)
+        finally:
+            await ws.disconnect(timeout=5)
+        assert not ws.future.cancelled()  # it ended by itself, not cut off by the timeout
+        assert not busy.done()
+    finally:
+        held.set()
+        await busy
+    assert received[-1]["type"] == "done"
 
 
 async def test_a_session_holds_a_limited_number_of_sockets(isolated_kafka, monkeypatch):

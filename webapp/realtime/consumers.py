@@ -12,6 +12,8 @@ import logging
 import uuid
 from collections import Counter
 
+from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.contrib import auth
 
@@ -39,6 +41,22 @@ class OwnedSocket(AsyncJsonWebsocketConsumer):
     group: str | None = None
     session_key: str | None = None
     counted: bool = False
+
+    # Channels closes stale database connections before every message a consumer
+    # handles and after its disconnect, through the process's one thread-sensitive
+    # executor: every event of every socket would queue for that one thread, a hop
+    # there and back each. These sockets use the database only in socket_lookup calls,
+    # which close their own connection, so the two methods below skip that step.
+
+    async def dispatch(self, message):
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"no handler for message type {message['type']}")
+        await handler(message)
+
+    async def websocket_disconnect(self, message):
+        await self.disconnect(message["code"])  # these consumers keep no `groups` list
+        raise StopConsumer()
 
     async def _relay(self):
         relay = start_relay()
