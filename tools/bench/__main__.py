@@ -3,6 +3,7 @@
 python -m tools.bench compare    Clapstream vs Celery on Redis vs bare loops (make bench)
 python -m tools.bench pipeline   the pipeline alone, throughput and latency
 python -m tools.bench sockets    the job sockets one web process holds
+python -m tools.bench posts      submissions/s of the ceiling, the API and Celery's view
 
 Each runs on a throw-away database (PostgreSQL when installed, else SQLite; choose
 with --database) unless DATABASE_URL names one, and refuses one holding jobs.
@@ -10,14 +11,18 @@ with --database) unless DATABASE_URL names one, and refuses one holding jobs.
 
 import argparse
 import importlib
+import shlex
+import sys
 
 from tools.bench.database import KINDS, ForeignJobs, bench_database, prepare
 from tools.djangoenv import setup_django
+from tools.stamp import stamp
 
 COMMANDS = {
     "compare": "tools.bench.compare",
     "pipeline": "tools.bench.pipeline_table",
     "sockets": "tools.bench.sockets_table",
+    "posts": "tools.bench.posts_table",
 }
 
 
@@ -45,7 +50,12 @@ def main(argv: list[str] | None = None) -> None:
             engine = prepare()
         except ForeignJobs as exc:
             raise SystemExit(f"error: {exc}") from exc
+        print(
+            f"command: python -m tools.bench {shlex.join(sys.argv[1:] if argv is None else argv)}"
+        )
+        print(stamp("began"), flush=True)
         modules[options.pop("command")].run(database=engine, **options)
+        print(stamp("ended"))
 
 
 if __name__ == "__main__":

@@ -143,17 +143,13 @@ def _cpu_seconds(line, services: dict[str, int]) -> dict[str, float]:
 def web(report: Report, base, redis_url: str, o: dict) -> None:
     """Submissions/s of each view, then end-to-end latency of each system."""
     from tools.bench.celery_workers import CeleryWorkers
-    from tools.bench.site import BenchSite
-    from tools.bench.urls import CEILING_PATH, CELERY_SUBMIT_PATH
+    from tools.bench.site import BenchSite, submission_views
+    from tools.bench.urls import CELERY_SUBMIT_PATH
 
     rate, seconds, processes = o["rate"], o["seconds"], o["web_processes"]
     with BenchSite(base, redis_url, processes) as site:
         posts = {}
-        for name, path in (
-            ("ceiling", CEILING_PATH),
-            ("clapstream", SUBMIT_PATH),
-            ("celery", CELERY_SUBMIT_PATH),
-        ):
+        for name, path in submission_views():
             posts[name] = site.submissions(path, o["posts"])
             say(f"{name}: {posts[name][0]:,.0f} POST/s, {posts[name][1]:.2f} ms web CPU each")
         redis.Redis.from_url(redis_url).flushdb()  # those Celery jobs are not run

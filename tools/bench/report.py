@@ -13,6 +13,11 @@ from tools.stamp import commit, load_average
 BEGIN = "<!-- make bench: begin (written by python -m tools.bench compare) -->"
 END = "<!-- make bench: end -->"
 SOCKET_NAMES = {JOB_SOCKETS: "job sockets", FEED: "feeds"}  # the socket runs' kinds
+VIEW_NAMES = {  # the views of the submission runs (tools.bench.site.submission_views)
+    "ceiling": "trivial Django JSON view, 202 (the stack's ceiling)",
+    "clapstream": "POST /api/claps/ (Kafka outbox)",
+    "celery": "the same view with Celery's delay()",
+}
 
 
 def ms(seconds: float | None) -> str:
@@ -129,13 +134,8 @@ class Report:
 
     def web(self, processes: int, posts: dict, runs: dict) -> None:
         ceiling = posts["ceiling"][0]
-        names = {
-            "ceiling": "trivial Django JSON view, 202 (the stack's ceiling)",
-            "clapstream": "POST /api/claps/ (Kafka outbox)",
-            "celery": "the same view with Celery's delay()",
-        }
         rows = [
-            [names[k], f"{rate:,.0f}", pct(rate / ceiling), f"{cpu:.2f} ms"]
+            [VIEW_NAMES[k], f"{rate:,.0f}", pct(rate / ceiling), f"{cpu:.2f} ms"]
             for k, (rate, cpu) in posts.items()
         ]
         ours, theirs = posts["clapstream"][0], posts["celery"][0]

@@ -11,7 +11,7 @@ import time
 
 from streams.config import KafkaConfig
 from tools.bench.proc import cpu_seconds, workers_and_recorders_cpu
-from tools.loadgen.clients import Site
+from tools.loadgen.clients import SUBMIT_PATH, Site
 from tools.loadgen.profiles import constant
 from tools.loadgen.readiness import wait_ready
 from tools.loadgen.runner import LoadPlan, generate
@@ -23,6 +23,13 @@ from tools.web import start_web
 
 BODY = {"claps": 1, "note": "bench"}
 UNLIMITED = "100000000/min"
+
+
+def submission_views() -> tuple[tuple[str, str], ...]:
+    """(name, path) of the views whose submissions are compared, ceiling first."""
+    from tools.bench.urls import CEILING_PATH, CELERY_SUBMIT_PATH
+
+    return (("ceiling", CEILING_PATH), ("clapstream", SUBMIT_PATH), ("celery", CELERY_SUBMIT_PATH))
 
 
 class BenchSite:
