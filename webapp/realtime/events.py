@@ -6,10 +6,9 @@ applause itself never travels over a socket: `done` carries its URL.
 
 import hashlib
 
-from django.urls import reverse
-
 from streams import messages
 from webapp.claps.api.serializers import job_data
+from webapp.claps.links import job_url
 from webapp.claps.models import ClapJob
 
 TYPE_OF = {messages.RUNNING: "status", messages.PROGRESS: "progress"}
@@ -44,7 +43,7 @@ def message_of(event: messages.JobEvent) -> dict:
     if event.type == messages.RUNNING:
         message.update(partition=event.partition, offset=event.offset)
     elif event.type == messages.DONE:
-        message["result_url"] = reverse("clap-applause", kwargs={"pk": event.job})
+        message["result_url"] = job_url("clap-applause", event.job)
     elif event.type in (messages.FAILED, messages.CANCELLED):
         message["error"] = event.error
     return message

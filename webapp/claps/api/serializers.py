@@ -1,10 +1,10 @@
 from functools import cache
 
-from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from streams import messages
+from webapp.claps.links import job_url
 from webapp.claps.models import ClapJob, Status
 from webapp.realtime.paths import socket_path
 
@@ -80,12 +80,12 @@ class ClapJobSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(LinksSerializer)
     def get_links(self, job) -> dict:
-        return {"page": reverse("job-page", kwargs={"pk": job.id}), "socket": socket_path(job.id)}
+        return {"page": job_url("job-page", job.id), "socket": socket_path(job.id)}
 
     def get_result_url(self, job) -> str | None:
         if job.status != Status.DONE:
             return None
-        return reverse("clap-applause", kwargs={"pk": job.id})
+        return job_url("clap-applause", job.id)
 
     def get_error(self, job) -> str | None:
         return job.error if job.status == Status.FAILED else None
