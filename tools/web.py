@@ -17,6 +17,8 @@ import sys
 
 from tools.processes import Child, ProcessGroup
 
+# daphne through the site's own entry (webapp/server.py), in every web process.
+SERVER = (sys.executable, "-m", "webapp.server")
 ASGI_APP = "webapp.asgi:application"
 BACKLOG = 1024  # Twisted's default of 50 dropped handshakes in a burst
 # daphne resets a WebSocket whose handshake the app has not accepted within 5 s by
@@ -52,7 +54,7 @@ def start_web(
     for n in range(1, count + 1):
         with listening_socket(port) as sock:
             fd = sock.fileno()
-            argv = [sys.executable, "-m", "daphne", "--fd", str(fd), *DAPHNE_OPTIONS, ASGI_APP]
+            argv = [*SERVER, "--fd", str(fd), *DAPHNE_OPTIONS, ASGI_APP]
             name = "web" if count == 1 else f"web-{n}"
             children.append(group.start(name, argv, env, pass_fds=(fd,)))
     return children

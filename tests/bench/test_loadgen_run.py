@@ -1,7 +1,6 @@
 """A short real load: loadgen against daphne, a worker and the recorder."""
 
 import json
-import sys
 import urllib.request
 
 import pytest
@@ -12,6 +11,7 @@ from tools.loadgen.results import save
 from tools.loadgen.runner import LoadPlan, generate
 from tools.ports import free_port
 from tools.waiting import wait_until
+from tools.web import SERVER
 from webapp.claps.models import ClapJob, Status
 
 pytestmark = pytest.mark.kafka
@@ -30,7 +30,7 @@ def site(stack):
     stack.recorder()
     stack.worker("worker-1", CLAP_WORK_MS="0")
     port = free_port()
-    daphne = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
+    daphne = [*SERVER, "-b", "127.0.0.1", "-p", str(port)]
     stack.group.start("web", [*daphne, "webapp.asgi:application"], stack.env)
     url = f"http://127.0.0.1:{port}"
     wait_until(lambda: ready(url), timeout=60, what="the site's /readyz")

@@ -130,7 +130,8 @@ def test_each_process_runs_its_command(path, objects):
         (
             "Deployment",
             "clapstream-web",
-        ): f"daphne -b 0.0.0.0 -p 8000 --proxy-headers {' '.join(DAPHNE_OPTIONS)} {ASGI_APP}",
+        ): f"python -m webapp.server -b 0.0.0.0 -p 8000 --proxy-headers "
+        f"{' '.join(DAPHNE_OPTIONS)} {ASGI_APP}",
         ("Deployment", "clapstream-worker"): "python -m worker",
         ("Deployment", "clapstream-recorder"): "python manage.py record_events",
         ("Deployment", "clapstream-sampler"): "python manage.py sample_streams",

@@ -44,7 +44,8 @@ def _kafka_env(config) -> dict[str, str]:
 
 
 def _web(engine, env, port, data):
-    command = ["daphne", "-b", "127.0.0.1", "-p", str(port), "webapp.asgi:application"]
+    server = ["python", "-m", "webapp.server", "-b", "127.0.0.1", "-p", str(port)]
+    command = [*server, "webapp.asgi:application"]
     return engine.run("web", env, *command, data=data)
 
 

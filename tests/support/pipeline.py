@@ -10,6 +10,7 @@ from tools.ports import free_port
 from tools.processes import ProcessGroup
 from tools.sandbox import process_env
 from tools.waiting import wait_until
+from tools.web import SERVER
 
 
 def env_for(config) -> dict[str, str]:
@@ -41,7 +42,7 @@ class Stack:
 def start_web(pipeline, name="web") -> str:
     """A daphne process over the Stack's topics and database; returns its base URL."""
     port = free_port()
-    argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
+    argv = [*SERVER, "-b", "127.0.0.1", "-p", str(port)]
     pipeline.group.start(name, [*argv, "webapp.asgi:application"], pipeline.env)
     base = f"http://127.0.0.1:{port}"
     wait_until(lambda: _answers(f"{base}/healthz"), timeout=30, what=f"{name} to answer")

@@ -10,7 +10,6 @@ with its send time; a socket's delay is its receive time minus that stamp.
 import asyncio
 import io
 import secrets
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -28,7 +27,7 @@ from tools.bench.proc import cpu_seconds, rss_kib
 from tools.ports import free_port
 from tools.processes import ProcessGroup
 from tools.sandbox import drop_private_kafka, private_kafka, process_env, undone_on_failure
-from tools.web import ASGI_APP, DAPHNE_OPTIONS
+from tools.web import ASGI_APP, DAPHNE_OPTIONS, SERVER
 from webapp.claps.models import ClapJob, Status
 from webapp.claps.owners import SESSION_KEY
 
@@ -66,7 +65,7 @@ class SocketBench:
     def __enter__(self):
         port = free_port()
         self.base = f"http://127.0.0.1:{port}"
-        argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *DAPHNE_OPTIONS]
+        argv = [*SERVER, "-b", "127.0.0.1", "-p", str(port), *DAPHNE_OPTIONS]
         with undone_on_failure(self):
             self._create_jobs()
             web = self.group.start("web", [*argv, ASGI_APP], process_env(self.kafka))

@@ -24,7 +24,7 @@ from tools.processes import ProcessGroup
 from tools.sandbox import process_env
 from tools.soak.postgres import TempPostgres
 from tools.soak.proxy import CuttableProxy
-from tools.web import ASGI_APP, DAPHNE_OPTIONS
+from tools.web import ASGI_APP, DAPHNE_OPTIONS, SERVER
 
 PY = sys.executable
 
@@ -76,7 +76,7 @@ class SoakStack:
             if child.proc.wait() != 0:
                 raise RuntimeError(f"manage.py {' '.join(argv)} failed; see the soak log")
             self.group.stop(argv[0])
-        daphne = [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.web_port), *DAPHNE_OPTIONS]
+        daphne = [*SERVER, "-b", "127.0.0.1", "-p", str(self.web_port), *DAPHNE_OPTIONS]
         self.group.start("web", [*daphne, ASGI_APP], self.env)
         self.group.start(
             "recorder",

@@ -1,0 +1,38 @@
+"""The site's server: daphne, with HTTP requests whose body Twisted leaves to the site.
+
+    python -m webapp.server <daphne's options> webapp.asgi:application
+
+Twisted's HTTP request, which daphne's extends, parses a POST's Content-Type with the
+email package and a form or multipart body into `request.args` before daphne sees the
+request. daphne never reads those args: it hands the raw body to the site, and Django
+parses it again. The Content-Type parse alone was several per cent of a web process's
+CPU under load (docs/benchmarks.md), a form body was held twice in memory, and a
+multipart body Twisted could not parse got Twisted's bare 400 instead of the site's
+answer saying what is wrong.
+"""
+
+import daphne.server
+from daphne.cli import CommandLineInterface
+from daphne.http_protocol import HTTPFactory, WebRequest
+
+
+class BodyForTheSite(WebRequest):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, parsePOSTFormSubmission=False, **kwargs)
+
+
+class SiteHTTPFactory(HTTPFactory):
+    def buildProtocol(self, addr):
+        protocol = super().buildProtocol(addr)
+        protocol.requestFactory = BodyForTheSite
+        return protocol
+
+
+def main() -> None:
+    # daphne's Server builds its factory from this module-level name when it runs.
+    daphne.server.HTTPFactory = SiteHTTPFactory
+    CommandLineInterface.entrypoint()
+
+
+if __name__ == "__main__":
+    main()
