@@ -19,10 +19,8 @@ def load_average() -> str:
     return " / ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
-def stamp(when: str) -> str:
+def stamp(when: str, at_commit: bool = True) -> str:
     """A line such as "began 2026-11-28 07:08:27 UTC at commit c0a1b9a; load ..."."""
     now = datetime.now(UTC)
-    return (
-        f"{when} {now:%Y-%m-%d %H:%M:%S} UTC at commit {commit()}; "
-        f"load average (1/5/15 min) {load_average()}"
-    )
+    where = f" at commit {commit()}" if at_commit else ""
+    return f"{when} {now:%Y-%m-%d %H:%M:%S} UTC{where}; load average (1/5/15 min) {load_average()}"

@@ -55,7 +55,8 @@ def main(argv: list[str] | None = None) -> None:
         )
         print(stamp("began"), flush=True)
         modules[options.pop("command")].run(database=engine, **options)
-        print(stamp("ended"))
+        # No commit here: the command may have written its figures into the docs.
+        print(stamp("ended", at_commit=False))
 
 
 if __name__ == "__main__":
