@@ -136,7 +136,12 @@ async def test_requests_in_progress_are_bounded_by_the_threads():
 
 
 @pytest.mark.asyncio
-async def test_the_paths_apart_are_served_while_every_thread_is_busy():
+@pytest.mark.parametrize(
+    "probe_scope",
+    [{"path": "/healthz"}, {"path": "/behind/a/proxy/healthz", "root_path": "/behind/a/proxy"}],
+    ids=["at the root", "below a root path"],
+)
+async def test_the_paths_apart_are_served_while_every_thread_is_busy(probe_scope):
     entered, release = threading.Event(), threading.Event()
 
     def app(environ, start_response):
@@ -149,7 +154,7 @@ async def test_the_paths_apart_are_served_while_every_thread_is_busy():
     http = ThreadPoolHTTP(app, threads=1, apart=["/healthz"])
     stuck = [asyncio.create_task(_exchange(http, _scope(path="/api/claps/"))) for _ in range(3)]
     await asyncio.to_thread(entered.wait, 10)  # the one thread is taken, two wait for it
-    probe = await _exchange(http, _scope(path="/healthz"))
+    probe = await _exchange(http, _scope(**probe_scope))
     assert probe[-1]["body"] == b"/healthz"
     assert not any(task.done() for task in stuck)  # the probe did not wait for them
     release.set()

@@ -20,7 +20,8 @@ BODY_IN_MEMORY = 64 * 1024  # bytes of a request body kept in memory, the rest s
 
 class ThreadPoolHTTP:
     """An ASGI application serving HTTP with a WSGI application on `threads` threads;
-    the paths in `apart` on one more thread of their own."""
+    the paths in `apart` (below the root path, as Django routes them) on one more
+    thread of their own."""
 
     def __init__(self, wsgi_application, threads: int, apart: Iterable[str] = ()):
         self.wsgi_application = wsgi_application
@@ -44,7 +45,7 @@ class ThreadPoolHTTP:
             # reads only that many bytes; the body is whole here, so its length is known.
             environ.setdefault("CONTENT_LENGTH", str(length))
             response = _Response(send, asyncio.get_running_loop())
-            pool = self.apart_pool if scope["path"] in self.apart else self.pool
+            pool = self.apart_pool if environ["PATH_INFO"] in self.apart else self.pool
             last = await response.loop.run_in_executor(
                 pool, response.run, self.wsgi_application, environ
             )
