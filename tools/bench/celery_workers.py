@@ -9,7 +9,7 @@ import uuid
 import redis
 
 from tools.bench.celery_app import DONE_COUNTER, applause, use_redis
-from tools.bench.pipeline import wait_until
+from tools.bench.pipeline import BENCH_SETTINGS, wait_until
 from tools.processes import ProcessGroup
 
 
@@ -20,7 +20,7 @@ class CeleryWorkers:
     def __init__(self, redis_url: str, workers: int, env: dict[str, str] | None = None):
         use_redis(redis_url)
         self.workers = workers
-        self.env = {**(env or {}), "BENCH_REDIS_URL": redis_url}
+        self.env = {**BENCH_SETTINGS, **(env or {}), "BENCH_REDIS_URL": redis_url}
         self.group = ProcessGroup(io.StringIO())
         self.redis = redis.Redis.from_url(redis_url)
 

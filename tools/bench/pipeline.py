@@ -27,6 +27,10 @@ from webapp.claps.models import ClapJob, Status
 from webapp.claps.publisher import publisher, reset_publisher
 from webapp.claps.services import clap_submit
 
+# Every Django process the benchmark starts runs as in production (tools.bench.settings):
+# with DEBUG on, as `make bench` runs this process, each query would be logged.
+BENCH_SETTINGS = {"DJANGO_SETTINGS_MODULE": "tools.bench.settings"}
+
 
 def _done(owner: str) -> int:
     return ClapJob.objects.filter(owner=owner, status=Status.DONE).count()
@@ -45,7 +49,12 @@ class Pipeline:
         env: dict[str, str] | None = None,
     ):
         self.kafka = private_kafka(base, partitions, prefix="bench")
-        self.env = {**process_env(self.kafka), "CLAP_WORK_MS": str(work_ms), **(env or {})}
+        self.env = {
+            **process_env(self.kafka),
+            **BENCH_SETTINGS,
+            "CLAP_WORK_MS": str(work_ms),
+            **(env or {}),
+        }
         self.group = ProcessGroup(io.StringIO())
         self.workers = workers
         self.recorders = recorders

@@ -1,5 +1,7 @@
-"""The benchmark's site: the real settings plus one extra URL, the submission view
-enqueueing with Celery instead of Kafka. Never used outside the benchmark."""
+"""The settings of every Django process the benchmark starts (the site, the recorders,
+Celery's workers): the real settings as production runs them, DEBUG off, plus the
+benchmark's URLs (the ceiling view, and the submission view enqueueing with Celery
+instead of Kafka). Never used outside the benchmark."""
 
 from webapp.settings import *  # noqa: F403
 

@@ -10,6 +10,7 @@ import sys
 import time
 
 from streams.config import KafkaConfig
+from tools.bench.pipeline import BENCH_SETTINGS
 from tools.bench.proc import cpu_seconds, workers_and_recorders_cpu
 from tools.loadgen.clients import SUBMIT_PATH, Site
 from tools.loadgen.profiles import constant
@@ -37,6 +38,7 @@ class BenchSite:
         self.kafka = private_kafka(base, prefix="bench")
         self.env = {
             **process_env(self.kafka),
+            **BENCH_SETTINGS,
             "BENCH_REDIS_URL": redis_url,
             # Admission out of the way: every simulated user is on the loopback address.
             "CLAP_SUBMIT_RATE": UNLIMITED,
@@ -51,9 +53,8 @@ class BenchSite:
         self.group = ProcessGroup(self.log)
 
     def __enter__(self):
-        env = {**self.env, "DJANGO_SETTINGS_MODULE": "tools.bench.settings"}
         with undone_on_failure(self):
-            self.web = start_web(self.group, self.port, self.web_processes, env)
+            self.web = start_web(self.group, self.port, self.web_processes, self.env)
             for child in self.web:
                 wait_ready(self.url, child, 120)
         return self
