@@ -32,7 +32,7 @@ def test_a_body_twisted_would_refuse_reaches_the_site_and_gets_its_answer(stack)
     assert "multipart/form-data" in detail and "application/json" in detail
 
 
-def test_a_form_body_reaches_the_site_whole(stack):
+def test_form_and_json_bodies_reach_the_site(stack):
     base = start_web(stack)
     status, body = _post(
         f"{base}/api/claps/", b"claps=5&note=x", "application/x-www-form-urlencoded"

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import redis
 from django.conf import settings
-from django.utils import timezone
 
 from streams.keda import EARLIEST, partition_lag
 from streams.lag import OffsetReader
+from tools.bench.database import deleting_own_jobs
 from tools.bench.pipeline import Pipeline, bare_loop, wait_until
 from tools.bench.proc import listening_pid, tree_cpu_seconds
 from tools.bench.redis_server import RedisMissing, redis_server
@@ -26,7 +26,6 @@ from tools.bench.workers_only import Workers, same_work_loop
 from tools.broker.process import broker_unless_configured
 from tools.loadgen.clients import FEED, JOB_SOCKETS, SUBMIT_PATH
 from tools.web import web_processes_wanted
-from webapp.claps.models import ClapJob
 
 DOC = Path("docs/benchmarks.md")
 
@@ -71,17 +70,13 @@ def run(database: str, **o) -> None:
     counts = [int(n) for n in o["workers"].split(",")]
     recorders = o["recorders"] or (2 if database == "PostgreSQL" else 1)
     report = Report(command=_command(), database=database, began=datetime.now(UTC))
-    began = timezone.now()
     try:
-        with broker_unless_configured(say) as bootstrap, redis_server() as url:
+        with deleting_own_jobs(), broker_unless_configured(say) as bootstrap, redis_server() as url:
             base = dataclasses.replace(settings.KAFKA, bootstrap_servers=bootstrap)
             pipeline(report, base, url, counts, recorders, o)
             web(report, base, url, o)
     except RedisMissing as exc:
         raise SystemExit(f"error: {exc}") from exc
-    finally:
-        # The database held no jobs when the run began (tools.bench.database).
-        ClapJob.objects.filter(created_at__gte=began).delete()
     report.finish()
     print(report.markdown())
     if not o["no_doc"]:

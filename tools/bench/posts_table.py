@@ -9,14 +9,13 @@ import statistics
 
 import redis
 from django.conf import settings
-from django.utils import timezone
 
+from tools.bench.database import deleting_own_jobs
 from tools.bench.redis_server import RedisMissing, redis_server
 from tools.bench.report import VIEW_NAMES, pct
 from tools.bench.stats import table
 from tools.broker.process import broker_unless_configured
 from tools.web import web_processes_wanted
-from webapp.claps.models import ClapJob
 
 
 def add_arguments(parser) -> None:
@@ -30,10 +29,13 @@ def run(posts: int, rounds: int, warm_up: int, web_processes: int, **_) -> None:
     # Imported here: the Celery app configures Django for its workers on import.
     from tools.bench.site import BenchSite, submission_views
 
-    began = timezone.now()
     rows, each = [], {}
     try:
-        with broker_unless_configured(print) as bootstrap, redis_server() as url:
+        with (
+            deleting_own_jobs(),
+            broker_unless_configured(print) as bootstrap,
+            redis_server() as url,
+        ):
             base = dataclasses.replace(settings.KAFKA, bootstrap_servers=bootstrap)
             with BenchSite(base, url, web_processes) as site:
                 for _, path in submission_views():
@@ -48,9 +50,6 @@ def run(posts: int, rounds: int, warm_up: int, web_processes: int, **_) -> None:
                         each.setdefault(name, []).append(figures)
     except RedisMissing as exc:
         raise SystemExit(f"error: {exc}") from exc
-    finally:
-        # The database held no jobs when the run began (tools.bench.database).
-        ClapJob.objects.filter(created_at__gte=began).delete()
     medians = {
         name: (statistics.median(r for r, _ in runs), statistics.median(c for _, c in runs))
         for name, runs in each.items()
