@@ -4,7 +4,8 @@
 The recorder reaches the database through a CuttableProxy, so its database can be
 taken away while the web site keeps using it. Faults only stop processes; a
 supervisor thread plays the kubelet: it starts whatever exited again (with a growing
-delay when it keeps crashing), and kills a worker whose liveness probe fails.
+delay when it keeps crashing), and kills a worker whose probes fail, as the worker's
+manifest has them: a startup probe until its first success, then the liveness probe.
 """
 
 import http.client
@@ -32,6 +33,7 @@ PY = sys.executable
 class SoakStack:
     PROBE_SECONDS = 5.0
     LIVENESS_SECONDS = 20  # the manifest's 60 s, compressed like the rest of the soak
+    STARTUP_SECONDS = 60  # the manifest's startup probe allows 180 s, compressed alike
 
     def __init__(self, root: Path, *, workers: int, work_ms: list[int], log):
         self.root = root
@@ -48,6 +50,8 @@ class SoakStack:
         self.hung_on_sigterm: Counter[str] = Counter()
         self._planned: set[str] = set()
         self._next_probe = 0.0
+        self._starting: dict[int, float] = {}  # worker pid: its first failed startup probe
+        self._started: set[int] = set()  # worker pids whose startup probe passed
         self._secret = secrets.token_urlsafe(40)
         self._lock = threading.Lock()  # planned restarts vs the supervisor
         self._stopping = threading.Event()
@@ -191,19 +195,32 @@ class SoakStack:
                     self.group.start(name, child.argv, child.env)
 
     def _probe_workers(self) -> None:
-        """The liveness probe of the worker's manifest: `python -m worker.liveness`."""
+        """The probes of the worker's manifest, both `python -m worker.liveness`. Until a
+        new process first passes, a failure only counts once STARTUP_SECONDS are over:
+        it may still be waiting for its group to take it in (after a broker restart,
+        until the sessions of the members killed before it expire), and its heartbeat
+        file is its predecessor's, stale."""
         for name in self.workers:
             with self._lock:
                 child = self.group.children.get(name)
             if child is None or not child.running:
                 continue
+            pid = child.proc.pid
             probe = subprocess.run(
                 [PY, "-m", "worker.liveness"],
                 env={**os.environ, **child.env},
                 capture_output=True,
                 check=False,
             )
-            if probe.returncode != 0:
+            passed = probe.returncode == 0
+            if pid not in self._started:
+                if passed:
+                    self._started.add(pid)
+                    continue
+                first_failed = self._starting.setdefault(pid, time.monotonic())
+                if time.monotonic() - first_failed < self.STARTUP_SECONDS:
+                    continue
+            if not passed:
                 with self._lock:
                     self.liveness_kills[name] += 1
                     self._planned.add(name)
