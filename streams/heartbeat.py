@@ -18,12 +18,20 @@ log = logging.getLogger(__name__)
 
 
 class Heartbeat:
-    """Touches the heartbeat file, at most once per `every` seconds."""
+    """Touches the heartbeat file, at most once per `every` seconds.
+
+    A new one removes the file first: in Kubernetes a restarted container keeps its
+    pod's emptyDir, and its predecessor's fresh file would pass this process's probes
+    before it had done anything."""
 
     def __init__(self, path: Path, every: float = 1.0) -> None:
         self.path = path
         self.every = every
         self._last = -every
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("cannot remove the old heartbeat file %s: %s", path, exc)
 
     def beat(self) -> None:
         now = time.monotonic()

@@ -17,6 +17,13 @@ def test_fresh_stale_and_missing(tmp_path):
     assert not ok and "stale" in why
 
 
+def test_a_new_heartbeat_does_not_speak_for_its_predecessor(tmp_path):
+    path = tmp_path / "alive"
+    path.touch()  # a restarted container's predecessor beat a moment ago
+    Heartbeat(path)
+    assert check(path, 60) == (False, f"no heartbeat: {path}: No such file or directory")
+
+
 def test_beats_are_throttled(tmp_path):
     path = tmp_path / "alive"
     heartbeat = Heartbeat(path, every=3600)

@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -81,13 +82,16 @@ def test_the_probe_fails_once_the_broker_is_gone(kafka, tmp_path):
 
 
 def test_without_a_broker_the_worker_is_not_alive_and_says_so_once(tmp_path):
-    """With no broker at all the heartbeat is never written, and the outage is logged
-    once, then every 30 s (it was hundreds of ERROR lines, one per reconnection)."""
+    """With no broker at all the heartbeat is never written, not even the one its
+    predecessor left (a restarted container keeps the pod's emptyDir), and the outage
+    is logged once, then every 30 s (it was hundreds of ERROR lines, one per
+    reconnection)."""
     env = worker_env(
         dataclasses.replace(kafka_config(), bootstrap_servers=f"127.0.0.1:{free_port()}"),
         tmp_path,
         WORKER_ID="w-alone",
     )
+    Path(env["WORKER_HEARTBEAT_FILE"]).touch()
     log = tmp_path / "worker.log"
     worker = _start(env, log)
     try:

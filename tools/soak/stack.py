@@ -198,8 +198,8 @@ class SoakStack:
         """The probes of the worker's manifest, both `python -m worker.liveness`. Until a
         new process first passes, a failure only counts once STARTUP_SECONDS are over:
         it may still be waiting for its group to take it in (after a broker restart,
-        until the sessions of the members killed before it expire), and its heartbeat
-        file is its predecessor's, stale."""
+        until the sessions of the members killed before it expire), and it has no
+        heartbeat file before that (it removes its predecessor's when it starts)."""
         for name in self.workers:
             with self._lock:
                 child = self.group.children.get(name)
