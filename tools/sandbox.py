@@ -6,6 +6,7 @@ import sys
 import time
 import uuid
 from contextlib import contextmanager
+from urllib.parse import quote
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
@@ -88,11 +89,15 @@ def await_leaders(config: KafkaConfig, timeout: float = 30.0) -> None:
 
 def process_env(config: KafkaConfig) -> dict[str, str]:
     """Environment for `python -m worker` and `manage.py record_events` to use the
-    same topics, groups and (SQLite) database as this process (Django set up)."""
+    same topics, groups and database as this process (Django set up; under the test
+    runner that is the test database)."""
     from django.conf import settings
 
     db = settings.DATABASES["default"]
     env = config.to_env()
     if db["ENGINE"].endswith("sqlite3"):
         env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
+    elif db["ENGINE"].endswith("postgresql"):
+        login = f"{quote(db['USER'], safe='')}:{quote(db['PASSWORD'], safe='')}"
+        env["DATABASE_URL"] = f"postgres://{login}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     return env

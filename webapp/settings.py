@@ -145,15 +145,23 @@ DATABASES = {
         conn_max_age=0,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
-    "DATABASE_POOL", True
-):
-    # A pool per process instead of a new connection for every request and socket
-    # look-up (with SCRAM authentication each costs milliseconds of CPU); Django
-    # returns the connection to the pool where it would have closed it.
-    DATABASES["default"]["OPTIONS"] = {
-        "pool": {"min_size": 2, "max_size": env_int("DATABASE_POOL_SIZE", 10, minimum=1)}
-    }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    if env_bool("DATABASE_POOL", True):
+        # A pool per process instead of a new connection for every request and socket
+        # look-up (with SCRAM authentication each costs milliseconds of CPU); Django
+        # returns the connection to the pool where it would have closed it.
+        _options["pool"] = {
+            "min_size": 2,
+            "max_size": env_int("DATABASE_POOL_SIZE", 10, minimum=1),
+        }
+    if env_bool("DATABASE_PREPARED_STATEMENTS", True):
+        # Values bound by the server rather than quoted into the SQL by Python, and a
+        # statement run 5 times on a connection prepared: the server parses and plans
+        # it once. The recorder's and the publisher's updates and the API's insert run
+        # thousands of times a minute (docs/benchmarks.md). A pooler in transaction
+        # mode that does not track prepared statements cannot carry them: turn it off.
+        _options.update(server_side_binding=True, prepare_threshold=5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several local processes share the file: wait for locks instead of failing,
     # and use WAL so readers never block the recorder's writes.

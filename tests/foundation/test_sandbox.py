@@ -1,11 +1,14 @@
 """A benchmark's private slice of Kafka leaves nothing behind on a broker that stays."""
 
+import dj_database_url
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
+from django.conf import settings
 
+from streams.config import kafka_config
 from streams.topics import topic_specs
-from tools.sandbox import drop_private_kafka, private_kafka, undone_on_failure
+from tools.sandbox import drop_private_kafka, private_kafka, process_env, undone_on_failure
 from tools.waiting import wait_until
 
 pytestmark = pytest.mark.kafka
@@ -56,3 +59,18 @@ def test_a_stage_that_fails_to_start_drops_its_slice(kafka):
         pytest.fail("the stage's body ran although it never started")
     assert stage.exits == [TimeoutError]
     wait_until(lambda: not names & set(admin.list_topics(timeout=10).topics), 30, "deletion")
+
+
+def test_processes_started_from_a_test_use_its_postgresql_database(monkeypatch):
+    """Under the test runner that is the test database, not the one DATABASE_URL names."""
+    db = {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": "test_clapstream",
+        "USER": "clap",
+        "PASSWORD": "p@ss:/word",
+        "HOST": "127.0.0.1",
+        "PORT": 5544,
+    }
+    monkeypatch.setitem(settings.DATABASES, "default", db)
+    parsed = dj_database_url.parse(process_env(kafka_config())["DATABASE_URL"])
+    assert {k: parsed[k] for k in db} == db

@@ -3,11 +3,7 @@ real migrations, rows of every state, and a writer on the same tables that goes 
 writing while the prune runs (each batch is its own short transaction)."""
 
 import io
-import os
-import shutil
-import tempfile
 import threading
-from pathlib import Path
 
 import dj_database_url
 import pytest
@@ -15,38 +11,29 @@ from django.core.management import call_command
 from django.db import connections
 
 from tests.retention.rows import expected_left, seed
-from tools.soak.postgres import MISSING, TempPostgres, server_bindir
+from tests.support.postgres import needs_postgres, temp_postgres
 from webapp.claps.models import ClapJob, Transition
 from webapp.dashboard.models import DeadLetterAction
 
-pytestmark = [
-    # Never skipped in CI, which installs PostgreSQL.
-    pytest.mark.skipif(server_bindir() is None and not os.environ.get("CI"), reason=MISSING),
-    pytest.mark.timeout(300),
-]
+pytestmark = [needs_postgres, pytest.mark.timeout(300)]
 ALIAS = "retention_pg"
 
 
 @pytest.fixture
 def postgres(django_db_blocker):
     """The cluster as a database alias of this process, migrated."""
-    # Not under tmp_path: as root the server runs as `postgres`, which must reach it.
-    root = Path(tempfile.mkdtemp(prefix="clapstream-retention-pg-"))
-    server = TempPostgres(root)
-    try:
-        server.start()
+    with temp_postgres() as server:
         configured = connections.configure_settings(
             {"default": connections.settings["default"], ALIAS: dj_database_url.parse(server.url())}
         )
         connections.settings[ALIAS] = configured[ALIAS]
-        with django_db_blocker.unblock():
-            call_command("migrate", database=ALIAS, verbosity=0)
-            yield ALIAS
-            connections[ALIAS].close()
-    finally:
-        connections.settings.pop(ALIAS, None)
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
+        try:
+            with django_db_blocker.unblock():
+                call_command("migrate", database=ALIAS, verbosity=0)
+                yield ALIAS
+                connections[ALIAS].close()
+        finally:
+            connections.settings.pop(ALIAS, None)
 
 
 def test_pruning_on_postgres(postgres, django_db_blocker):
