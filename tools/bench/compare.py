@@ -18,10 +18,10 @@ from django.conf import settings
 from streams.keda import EARLIEST, partition_lag
 from streams.lag import OffsetReader
 from tools.bench.database import deleting_own_jobs
-from tools.bench.pipeline import Pipeline, bare_loop, wait_until
-from tools.bench.proc import listening_pid, tree_cpu_seconds
+from tools.bench.pipeline import Pipeline, bare_loop, default_recorders, wait_until
 from tools.bench.redis_server import RedisMissing, redis_server
 from tools.bench.report import Report, ms
+from tools.bench.services import cpu_seconds_with, service_pids
 from tools.bench.workers_only import Workers, same_work_loop
 from tools.broker.process import broker_unless_configured
 from tools.loadgen.clients import FEED, JOB_SOCKETS, SUBMIT_PATH
@@ -68,7 +68,7 @@ def add_arguments(parser) -> None:
 
 def run(database: str, **o) -> None:
     counts = [int(n) for n in o["workers"].split(",")]
-    recorders = o["recorders"] or (2 if database == "PostgreSQL" else 1)
+    recorders = o["recorders"] or default_recorders(database)
     report = Report(command=_command(), database=database, began=datetime.now(UTC))
     try:
         with deleting_own_jobs(), broker_unless_configured(say) as bootstrap, redis_server() as url:
@@ -98,15 +98,15 @@ def pipeline(report: Report, base, redis_url: str, counts: list[int], recorders:
     same = same_work_loop(base, jobs)
     say(f"same work in a bare loop, {jobs} jobs: {same:,.0f}/s")
     alone, pipe, celery, cpu = {}, {}, {}, {}
-    services = _services(base)
+    services = service_pids(base)
     for n in counts:
         with Workers(base, n) as workers:
             alone[n] = workers.throughput(jobs)
         say(f"clapstream workers alone, {n}, {jobs} jobs: {alone[n]:,.0f}/s")
         with Pipeline(base, n, recorders=recorders) as line:
-            before = _cpu_seconds(line, services)
+            before = cpu_seconds_with(line, services)
             pipe[n] = line.throughput(jobs)
-            after = _cpu_seconds(line, services)
+            after = cpu_seconds_with(line, services)
         line.forget_jobs()  # once its processes have stopped writing
         cpu[n] = {part: 1000 * (after[part] - used) / jobs for part, used in before.items()}
         say(f"clapstream pipeline, {n} worker(s), {recorders} recorder(s): {pipe[n]:,.0f}/s")
@@ -116,23 +116,6 @@ def pipeline(report: Report, base, redis_url: str, counts: list[int], recorders:
         say(f"celery, {n} worker(s), {jobs} tasks: {celery[n]:,.0f}/s")
     report.pipeline(counts, recorders, bare, same, alone, pipe, celery)
     report.pipeline_cpu(counts, cpu)
-
-
-def _services(base) -> dict[str, int]:
-    """The processes of the database server and the broker, when they run here."""
-    ports = {"Kafka broker": int(base.bootstrap_servers.split(",")[0].rsplit(":", 1)[1])}
-    if settings.DATABASES["default"].get("PORT"):
-        ports["PostgreSQL"] = int(settings.DATABASES["default"]["PORT"])
-    found = {name: listening_pid(port) for name, port in ports.items()}
-    return {name: pid for name, pid in found.items() if pid is not None}
-
-
-def _cpu_seconds(line, services: dict[str, int]) -> dict[str, float]:
-    """CPU seconds so far of a pipeline or site (its cpu_seconds()) and the services."""
-    return {
-        **line.cpu_seconds(),
-        **{name: tree_cpu_seconds(pid) for name, pid in services.items()},
-    }
 
 
 def web(report: Report, base, redis_url: str, o: dict) -> None:
@@ -150,16 +133,16 @@ def web(report: Report, base, redis_url: str, o: dict) -> None:
         redis.Redis.from_url(redis_url).flushdb()  # those Celery jobs are not run
         started = site.start_clapstream(workers=1)
         wait_until(lambda: _drained(site.kafka), 300, "the submissions' jobs")
-        runs, peak_cpu, services = {}, {}, _services(base)
+        runs, peak_cpu, services = {}, {}, service_pids(base)
         for sockets in (JOB_SOCKETS, FEED):
             runs[(sockets, rate)] = site.latency(SUBMIT_PATH, rate, seconds, sockets)
         runs[("database", rate)] = site.latency(SUBMIT_PATH, rate, seconds)
         for sockets in (JOB_SOCKETS, FEED):
-            before = _cpu_seconds(site, services)
+            before = cpu_seconds_with(site, services)
             runs[(sockets, o["peak"])] = summary = site.latency(
                 SUBMIT_PATH, o["peak"], o["peak_seconds"], sockets, users=200
             )
-            after = _cpu_seconds(site, services)
+            after = cpu_seconds_with(site, services)
             peak_cpu[sockets] = {
                 part: 1000 * (after[part] - used) / summary["sent"] for part, used in before.items()
             }

@@ -32,6 +32,11 @@ from webapp.claps.services import clap_submit
 BENCH_SETTINGS = {"DJANGO_SETTINGS_MODULE": "tools.bench.settings"}
 
 
+def default_recorders(database: str) -> int:
+    """One recorder keeps up with SQLite's one writer; PostgreSQL takes two."""
+    return 2 if database == "PostgreSQL" else 1
+
+
 def _done(owner: str) -> int:
     return ClapJob.objects.filter(owner=owner, status=Status.DONE).count()
 

@@ -1,5 +1,7 @@
 """The pipeline alone: jobs/s (1 clap, 0 ms work) with 1 and 2 workers against a
-bare consume-then-produce loop, and end-to-end latency at a steady rate.
+bare consume-then-produce loop, end-to-end latency at a steady rate, and the CPU per
+job of each part over the throughput run (the workers, the recorders, this process as
+the site's publisher, the broker and PostgreSQL with its backends).
 
 --observability measures each worker count with logging and tracing off (plain logs,
 no span export) and on (LOG_FORMAT=json, spans exported over OTLP to a local sink
@@ -15,8 +17,10 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from streams import tracing
+from streams.config import KafkaConfig
 from tools.bench.otlp_sink import OtlpSink
-from tools.bench.pipeline import Pipeline, bare_loop
+from tools.bench.pipeline import Pipeline, bare_loop, default_recorders
+from tools.bench.services import cpu_seconds_with, service_pids
 from tools.bench.stats import percentile, table
 from tools.broker.process import broker_unless_configured
 
@@ -26,6 +30,9 @@ PERCENTILES = (50, 95, 99)
 def add_arguments(parser) -> None:
     parser.add_argument("--jobs", type=int, default=10_000)
     parser.add_argument("--workers", default="1,2", help="comma-separated worker counts")
+    parser.add_argument(
+        "--recorders", type=int, help="recorder processes (default: 2 on PostgreSQL, else 1)"
+    )
     parser.add_argument("--rate", type=float, default=50.0, help="jobs/s for latency")
     parser.add_argument("--seconds", type=float, default=20.0, help="latency run length")
     parser.add_argument(
@@ -49,17 +56,29 @@ class Measure:
     cpu_ms: dict[str, float]  # process kind -> CPU ms per job, over the throughput run
 
 
-def _measure(base, count, jobs, rate, seconds, env=None) -> Measure:
-    with Pipeline(base, count, env=env) as pipeline:
-        before = pipeline.cpu_seconds()
-        rate_done = pipeline.throughput(jobs)
-        after = pipeline.cpu_seconds()
-        lat = pipeline.latencies(rate, seconds)
+@dataclass(frozen=True)
+class Run:
+    """What every measurement of one invocation shares."""
+
+    base: KafkaConfig
+    recorders: int
+    services: dict[str, int]  # service_pids()
+    jobs: int
+    rate: float
+    seconds: float
+
+
+def _measure(run: Run, count: int, env=None) -> Measure:
+    with Pipeline(run.base, count, recorders=run.recorders, env=env) as pipeline:
+        before = cpu_seconds_with(pipeline, run.services)
+        rate_done = pipeline.throughput(run.jobs)
+        after = cpu_seconds_with(pipeline, run.services)
+        lat = pipeline.latencies(run.rate, run.seconds)
     pipeline.forget_jobs()  # once its processes have stopped writing
     return Measure(
         rate_done,
         {p: percentile(lat, p) for p in PERCENTILES},
-        {kind: 1000 * (after[kind] - before[kind]) / jobs for kind in before},
+        {kind: 1000 * (after[kind] - before[kind]) / run.jobs for kind in before},
     )
 
 
@@ -84,19 +103,31 @@ def _median(measures: list[Measure]) -> Measure:
     )
 
 
-def run(jobs, workers, rate, seconds, observability=False, repeat=3, **_) -> None:
+def run(
+    database, jobs, workers, recorders, rate, seconds, observability=False, repeat=3, **_
+) -> None:
     with broker_unless_configured(print) as bootstrap:
         base = settings.KAFKA.__class__(
             **{**settings.KAFKA.__dict__, "bootstrap_servers": bootstrap}
         )
+        shared = Run(
+            base,
+            recorders or default_recorders(database),
+            service_pids(base),
+            jobs,
+            rate,
+            seconds,
+        )
         print(f"bare loop, {jobs} messages...")
         ceiling = bare_loop(base, jobs)
         rows = [["bare consume-then-produce loop", f"{ceiling:,.0f}", "100 %", "", "", "", ""]]
+        by_part = {}
         for count in [int(n) for n in workers.split(",")]:
-            name = f"clapstream, {count} worker(s)"
+            name = f"clapstream, {count} worker(s), {shared.recorders} recorder(s)"
             if not observability:
                 print(f"pipeline with {count} worker(s), {jobs} jobs...")
-                rows.append(_row(name, ceiling, _measure(base, count, jobs, rate, seconds)))
+                by_part[count] = measured = _measure(shared, count)
+                rows.append(_row(name, ceiling, measured))
                 continue
             offs, ons = [], []
             with OtlpSink() as sink:
@@ -107,10 +138,10 @@ def run(jobs, workers, rate, seconds, observability=False, repeat=3, **_) -> Non
                     print(f"{count} worker(s), pair {n} of {repeat}, {first} first...")
                     for state in (first, "on" if first == "off" else "off"):
                         if state == "off":
-                            offs.append(_measure(base, count, jobs, rate, seconds))
+                            offs.append(_measure(shared, count))
                         else:
                             with _traced(sink) as env:
-                                ons.append(_measure(base, count, jobs, rate, seconds, env))
+                                ons.append(_measure(shared, count, env))
                     print(f"  off {_brief(offs[-1])}\n  on  {_brief(ons[-1])}")
             print(sink.summary)
             off, on = _median(offs), _median(ons)
@@ -119,10 +150,27 @@ def run(jobs, workers, rate, seconds, observability=False, repeat=3, **_) -> Non
             rows.append(_cost(off, on))
     print(
         table(
-            ["system", "jobs/s", "of ceiling", f"p50 @{rate:g}/s", "p95", "p99", "CPU per job"],
+            [
+                "system",
+                "jobs/s",
+                "of ceiling",
+                f"p50 @{rate:g}/s",
+                "p95",
+                "p99",
+                "CPU per job, all parts",
+            ],
             rows,
         )
     )
+    if by_part:
+        print(f"\nCPU per job over the throughput run, ms, by part ({database}):")
+        parts = next(iter(by_part.values())).cpu_ms
+        print(
+            table(
+                ["part", *(f"{count} worker(s)" for count in by_part)],
+                [[part, *(f"{m.cpu_ms[part]:.3f}" for m in by_part.values())] for part in parts],
+            )
+        )
 
 
 def _brief(m: Measure) -> str:
