@@ -9,6 +9,7 @@ process, sampled as OTEL_TRACES_SAMPLER says or by default), in --repeat pairs o
 same run, alternately off and on first; its rows give the medians and the cost, in
 throughput, latency and CPU per job."""
 
+import dataclasses
 import os
 import statistics
 from contextlib import contextmanager
@@ -107,9 +108,7 @@ def run(
     database, jobs, workers, recorders, rate, seconds, observability=False, repeat=3, **_
 ) -> None:
     with broker_unless_configured(print) as bootstrap:
-        base = settings.KAFKA.__class__(
-            **{**settings.KAFKA.__dict__, "bootstrap_servers": bootstrap}
-        )
+        base = dataclasses.replace(settings.KAFKA, bootstrap_servers=bootstrap)
         shared = Run(
             base,
             recorders or default_recorders(database),
