@@ -14,9 +14,11 @@ def test_cancel_requests_stop_a_running_and_skip_a_queued_job(config, outputs, s
     tick = driving(worker, outputs)
     wait_until(lambda: PROGRESS in outputs.types(running.id), 20, "the first job running", tick)
 
+    # The queued job's request first: the control topic is read in order, so it is
+    # known before the running job stops and the worker takes the next one.
     produce(
         config,
-        *[(j.id, CancelRequest(j.id, now()).encode()) for j in (running, queued)],
+        *[(j.id, CancelRequest(j.id, now()).encode()) for j in (queued, running)],
         topic=config.topics.control,
     )
     wait_until(lambda: outputs.final(after.id), 20, "the job after the cancelled ones", tick)
