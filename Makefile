@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml requirements/dev.lock | 
 LOCK   := uv pip compile pyproject.toml --quiet --generate-hashes --python-version 3.11 \
           --python-platform x86_64-manylinux_2_28 --no-emit-package clapstream
 
-.PHONY: run test lint format broker-start broker-stop clean spike bench soak lock image image-test \
+.PHONY: run test test-postgres lint format broker-start broker-stop clean spike bench soak lock image image-test \
 	cluster cluster-down cluster-status e2e spike-cluster
 
 # Locally every client is 127.0.0.1: the per-address limit would only get in the way.
@@ -34,6 +34,10 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest
+
+# The same suite against a throw-away PostgreSQL cluster, the production database.
+test-postgres: $(STAMP)
+	$(PY) -m tools.postgres_suite
 
 # A Kubernetes control plane with KEDA on loopback (built from source once, cached in
 # ~/.cache/clapstream); `make cluster-down` stops it. docs/deploy.md tells more.

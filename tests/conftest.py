@@ -49,6 +49,21 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_pool():
+    """On PostgreSQL every test starts with a new connection pool. Channels' test
+    communicator turns off the closing of connections (to keep a test's transaction),
+    so the threads of an async test keep theirs when the test ends: without this the
+    pool runs dry a few such tests later."""
+    yield
+    from django.db import connections
+
+    for conn in connections.all(initialized_only=True):
+        if conn.alias in getattr(conn, "_connection_pools", {}):
+            conn.close()
+            conn.close_pool()
+
+
 @pytest.fixture
 def fake_publisher(monkeypatch):
     """The site's publisher replaced by a fake that only remembers (no Kafka)."""

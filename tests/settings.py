@@ -13,9 +13,13 @@ if "KAFKA_BOOTSTRAP_SERVERS" not in os.environ:
 
 from webapp.settings import *  # noqa: F403
 
-# A file database per test run, so subprocesses (the recorder) see the same data and
-# parallel runs never share one.
-DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}  # noqa: F405
+# A database per test run, so parallel runs never share one; on SQLite a file, so
+# subprocesses (the recorder) see the same data.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    _test_name = str(VAR_DIR / f"test-{os.getpid()}.sqlite3")  # noqa: F405
+else:
+    _test_name = f"test_{DATABASES['default']['NAME']}_{os.getpid()}"  # noqa: F405
+DATABASES["default"]["TEST"] = {"NAME": _test_name}  # noqa: F405
 
 # The throttles' shared cache: the database in production; here a directory shared
 # with the test's subprocesses (daphne, recorder), which needs no table in every

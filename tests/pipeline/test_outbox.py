@@ -5,13 +5,14 @@ import time
 
 import pytest
 from confluent_kafka import Consumer, TopicPartition
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.db.backends.signals import connection_created
 from rest_framework.test import APIClient
 
 from streams import messages
 from streams.config import KafkaConfig
 from tests.support.kafka import jobs_topic
+from tests.support.postgres import on_postgres, pool_in_use
 from tools.waiting import wait_until
 from webapp.claps import publisher as publisher_module
 from webapp.claps.models import ClapJob
@@ -91,6 +92,24 @@ def test_delivery_reports_outlive_a_database_error(isolated_kafka, monkeypatch):
     finally:
         publisher.close()
     assert ClapJob.objects.get(id=unmarked.id).published_at is None  # left to the sweeper
+
+
+@on_postgres
+def test_a_closed_publisher_gives_its_connection_back_to_the_pool(isolated_kafka):
+    job = ClapJob.objects.create(owner="anon:x", claps=1)
+    publisher = Publisher(isolated_kafka)
+    try:
+        publisher.publish_job(job)
+        wait_until(
+            lambda: ClapJob.objects.filter(id=job.id, published_at__isnull=False).exists(),
+            timeout=15,
+            what="the delivery report",
+        )
+        connection.close()  # the test's own
+        assert pool_in_use() == 1  # the delivery thread's
+    finally:
+        publisher.close()
+    assert pool_in_use() == 0
 
 
 def test_a_sweep_sends_no_second_copy_while_the_first_is_on_its_way(isolated_kafka):

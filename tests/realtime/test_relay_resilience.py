@@ -1,10 +1,15 @@
 import asyncio
 
 import pytest
+from channels.db import database_sync_to_async as db
+from channels.layers import get_channel_layer
 from django.db import OperationalError
 
 from streams.config import kafka_config
+from tests.support.postgres import on_postgres, pool_in_use
+from tests.support.sockets import Events, new_job
 from webapp.claps.models import ClapJob
+from webapp.realtime.events import feed_group_of
 from webapp.realtime.relay import Relay
 
 
@@ -48,3 +53,27 @@ def test_owners_it_could_not_read_are_asked_for_again(caplog, monkeypatch):
     finally:
         loop.close()
     assert "relay could not read the owners of 1 jobs" in caplog.text
+
+
+@on_postgres
+@pytest.mark.kafka
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_a_stopped_relay_gives_its_connection_back_to_the_pool(isolated_kafka):
+    job = await db(new_job)("anon:feed")
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add(feed_group_of("anon:feed"), channel)
+    relay = Relay(isolated_kafka, asyncio.get_running_loop(), layer)
+    relay.watch("anon:feed")
+    relay.start()
+    try:
+        await asyncio.wait_for(relay.ready.wait(), 30)
+        worker = Events(isolated_kafka, job.id)
+        worker.emit(worker.running())
+        relayed = await asyncio.wait_for(layer.receive(channel), 10)  # its owner was read
+        assert relayed["message"]["id"] == str(job.id)
+        assert await db(pool_in_use)() == 1  # the relay thread's
+    finally:
+        await asyncio.to_thread(relay.stop)
+    assert await db(pool_in_use)() == 0

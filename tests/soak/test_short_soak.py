@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
+from tools.postgres import MISSING, server_bindir
 from tools.soak.faults import CUT_RECORDER_DB, KILL_WORKER, RESTART_BROKER, RESTART_WEB
-from tools.soak.postgres import MISSING, server_bindir
 
 pytestmark = [
     # Never skipped in CI, which installs PostgreSQL.

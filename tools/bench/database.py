@@ -7,7 +7,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from tools.soak.postgres import TempPostgres, server_bindir
+from tools.postgres import TempPostgres, server_bindir
 
 KINDS = ("auto", "postgres", "sqlite")
 

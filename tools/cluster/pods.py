@@ -23,8 +23,8 @@ from streams.lag import OffsetReader
 from tools.cluster.plane import Cluster, ClusterError
 from tools.deploy.manifests import PODS_E2E, app_kafka_config, build, one
 from tools.ports import free_port
+from tools.postgres import TempPostgres
 from tools.sandbox import private_kafka
-from tools.soak.postgres import TempPostgres
 
 log = logging.getLogger(__name__)
 

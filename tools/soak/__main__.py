@@ -36,7 +36,7 @@ def arguments(plan_type, short) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     setup_django()  # the soak reads its database through the ORM
     # Imported once Django is set up: the soak's modules use the models.
-    from tools.soak.postgres import PostgresError
+    from tools.postgres import PostgresError
     from tools.soak.run import SHORT, Plan, run
 
     options = vars(arguments(Plan, SHORT).parse_args(argv))

@@ -21,9 +21,9 @@ from pathlib import Path
 from streams.config import KafkaConfig
 from tools.broker.process import LocalBroker
 from tools.ports import free_port
+from tools.postgres import TempPostgres
 from tools.processes import ProcessGroup
 from tools.sandbox import process_env
-from tools.soak.postgres import TempPostgres
 from tools.soak.proxy import CuttableProxy
 from tools.web import ASGI_APP, DAPHNE_OPTIONS, SERVER
 

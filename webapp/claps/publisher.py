@@ -15,7 +15,7 @@ from functools import cache
 
 from confluent_kafka import KafkaError, KafkaException, Producer
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, transaction
+from django.db import DatabaseError, close_old_connections, connection, transaction
 
 from streams import logs, messages, tracing
 from webapp.claps.models import ClapJob
@@ -52,6 +52,7 @@ class Publisher:
             self.producer.poll(0)  # serves every report queued since the last call
             self._mark_published()
         self._mark_published()  # what close()'s flush delivered
+        connection.close()  # the thread's own: back to the pool on PostgreSQL
 
     def publish_job(self, job: ClapJob) -> None:
         """Queue the job's message, in its trace; its delivery report marks the row

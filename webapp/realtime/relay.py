@@ -20,7 +20,7 @@ from collections import Counter, OrderedDict
 from channels.layers import get_channel_layer
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, close_old_connections, connection
 
 from streams import messages, tracing
 from streams.config import KafkaConfig
@@ -102,6 +102,7 @@ class Relay:
             log.info("relay stopped: its event loop is closed")
         finally:
             consumer.close()
+            connection.close()  # the owner look-ups': back to the pool on PostgreSQL
 
     def _assign_from_end(self, consumer: Consumer) -> bool:
         # The end offsets are read here rather than assigned as OFFSET_END, which would
