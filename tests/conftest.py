@@ -59,6 +59,7 @@ def _fresh_pool():
     from django.db import connections
 
     for conn in connections.all(initialized_only=True):
+        # Django's pools by alias, where one was made (`conn.pool` would make one).
         if conn.alias in getattr(conn, "_connection_pools", {}):
             conn.close()
             conn.close_pool()
