@@ -11,21 +11,26 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tools.postgres import TempPostgres
+from tools.postgres import PostgresError, TempPostgres
 
 
 def main(argv: list[str]) -> int:
     # Not under the repository: as root the server runs as `postgres`, which must
     # reach its directory.
     root = Path(tempfile.mkdtemp(prefix="clapstream-suite-pg-"))
-    server = TempPostgres(root)
+    server = None
     try:
+        server = TempPostgres(root)
         server.start()
         print(f"PostgreSQL on 127.0.0.1:{server.port}; running pytest", flush=True)
         env = {**os.environ, "DATABASE_URL": server.url()}
         return subprocess.call([sys.executable, "-m", "pytest", *argv], env=env)
+    except PostgresError as exc:
+        print(f"no throw-away PostgreSQL: {exc}", file=sys.stderr)
+        return 2
     finally:
-        server.stop()
+        if server is not None:
+            server.stop()
         shutil.rmtree(root, ignore_errors=True)
 
 
