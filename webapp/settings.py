@@ -235,8 +235,8 @@ except ValueError as exc:
     raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from None
 # HTTP requests a web process serves at once, each on a thread of its pool
 # (webapp/core/http_threads.py); each may hold a database connection, so keep it
-# below DATABASE_POOL_SIZE minus 3 (the relay, the publisher and the probes' thread
-# hold one each), which leaves the rest for the sockets' look-ups.
+# below DATABASE_POOL_SIZE minus 3 (the relay and the publisher hold one each for
+# good, the probes' thread one while it answers); the rest serve the sockets' look-ups.
 WEB_THREADS = env_int("WEB_THREADS", 4, minimum=1)
 CLAP_API_MAX_BODY = env_int("CLAP_API_MAX_BODY", 4096, minimum=256)
 SPECTACULAR_SETTINGS = {
