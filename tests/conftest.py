@@ -8,6 +8,7 @@ import pytest
 from streams.config import kafka_config
 from tests.support.browser import ARTIFACTS, CHROMIUM_ARGS, find_chromium
 from tests.support.pipeline import Stack, env_for
+from tests.support.postgres import pool_in_use
 from tools.broker.process import LocalBroker
 from tools.ports import free_port
 from tools.sandbox import private_kafka
@@ -56,15 +57,13 @@ def _fresh_pool():
     transaction), so the threads of an async socket test keep theirs when the test
     ends: without this the pool runs dry a few such tests later."""
     yield
-    from django.db import connections
+    from django.db import connection
 
-    for conn in connections.all(initialized_only=True):
-        # Django's pools by alias, where one was made (`conn.pool` would make one).
-        if conn.alias in getattr(conn, "_connection_pools", {}):
-            conn.close()
-            stats = conn.pool.get_stats()
-            if stats["pool_available"] < stats["pool_size"]:
-                conn.close_pool()
+    # Django's pools by alias, where one was made (`connection.pool` would make one).
+    if connection.alias in getattr(connection, "_connection_pools", {}):
+        connection.close()
+        if pool_in_use():
+            connection.close_pool()
 
 
 @pytest.fixture
