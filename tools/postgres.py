@@ -9,6 +9,9 @@ import glob
 import os
 import secrets
 import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from tools import commands
@@ -102,3 +105,20 @@ class TempPostgres:
     def stop(self) -> None:
         if (self.data / "postmaster.pid").exists():
             self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+
+@contextmanager
+def temp_postgres(prefix: str = "clapstream-pg-") -> Iterator[TempPostgres]:
+    """A started cluster in a new temporary directory, stopped and deleted afterwards.
+    Not under the repository or a test's tmp_path: as root the server runs as
+    `postgres`, which must reach its directory."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    server = None
+    try:
+        server = TempPostgres(root)
+        server.start()
+        yield server
+    finally:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(root, ignore_errors=True)

@@ -5,33 +5,21 @@ the production database (`make test` runs it on SQLite). CI runs both.
 """
 
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
-from tools.postgres import PostgresError, TempPostgres
+from tools.postgres import PostgresError, temp_postgres
 
 
 def main(argv: list[str]) -> int:
-    # Not under the repository: as root the server runs as `postgres`, which must
-    # reach its directory.
-    root = Path(tempfile.mkdtemp(prefix="clapstream-suite-pg-"))
-    server = None
     try:
-        server = TempPostgres(root)
-        server.start()
-        print(f"PostgreSQL on 127.0.0.1:{server.port}; running pytest", flush=True)
-        env = {**os.environ, "DATABASE_URL": server.url()}
-        return subprocess.call([sys.executable, "-m", "pytest", *argv], env=env)
+        with temp_postgres("clapstream-suite-pg-") as server:
+            print(f"PostgreSQL on 127.0.0.1:{server.port}; running pytest", flush=True)
+            env = {**os.environ, "DATABASE_URL": server.url()}
+            return subprocess.call([sys.executable, "-m", "pytest", *argv], env=env)
     except PostgresError as exc:
-        print(f"no throw-away PostgreSQL: {exc}", file=sys.stderr)
+        print(f"the throw-away PostgreSQL failed: {exc}", file=sys.stderr)
         return 2
-    finally:
-        if server is not None:
-            server.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

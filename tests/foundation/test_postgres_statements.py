@@ -9,8 +9,9 @@ import sys
 
 import pytest
 
-from tests.support.postgres import needs_postgres, temp_postgres
+from tests.support.postgres import needs_postgres
 from tests.support.workers import REPO
+from tools.postgres import temp_postgres
 
 pytestmark = [needs_postgres, pytest.mark.timeout(120)]
 
@@ -32,7 +33,7 @@ with connection.cursor() as cursor:
 
 @pytest.fixture(scope="module")
 def database_url():
-    with temp_postgres() as server:
+    with temp_postgres("clapstream-test-pg-") as server:
         yield server.url()
 
 

@@ -11,7 +11,8 @@ from django.core.management import call_command
 from django.db import connections
 
 from tests.retention.rows import expected_left, seed
-from tests.support.postgres import needs_postgres, temp_postgres
+from tests.support.postgres import needs_postgres
+from tools.postgres import temp_postgres
 from webapp.claps.models import ClapJob, Transition
 from webapp.dashboard.models import DeadLetterAction
 
@@ -22,7 +23,7 @@ ALIAS = "retention_pg"
 @pytest.fixture
 def postgres(django_db_blocker):
     """The cluster as a database alias of this process, migrated."""
-    with temp_postgres() as server:
+    with temp_postgres("clapstream-test-pg-") as server:
         configured = connections.configure_settings(
             {"default": connections.settings["default"], ALIAS: dj_database_url.parse(server.url())}
         )

@@ -12,18 +12,15 @@ import dataclasses
 import json
 import logging
 import secrets
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 from streams.config import KafkaConfig
 from streams.lag import OffsetReader
 from tools.cluster.plane import Cluster, ClusterError
 from tools.deploy.manifests import PODS_E2E, app_kafka_config, build, one
 from tools.ports import free_port
-from tools.postgres import TempPostgres
+from tools.postgres import temp_postgres
 from tools.sandbox import private_kafka
 
 log = logging.getLogger(__name__)
@@ -187,20 +184,16 @@ def running(
     cluster: Cluster, base: KafkaConfig, timeout: float = 300, **settings
 ) -> Iterator[Stack]:
     """The system as pods, on private topics and a throw-away database, until exit."""
-    scratch = Path(tempfile.mkdtemp(prefix="clapstream-pods-"))
-    postgres = TempPostgres(scratch)  # it opens its directory to the postgres user
-    postgres.start()
-    try:
-        partitions = app_kafka_config(build(OVERLAY)).topics.jobs_partitions
-        kafka = private_kafka(base, partitions=partitions, prefix="pods")
-        stack = Stack(cluster, kafka, postgres.url(), free_port())
-        apply(cluster, manifests(kafka, stack.database_url, stack.web_port, **settings))
-        wait_ready(stack, timeout)
-        yield stack
-    finally:
-        delete(cluster)
-        postgres.stop()
-        shutil.rmtree(scratch, ignore_errors=True)
+    with temp_postgres("clapstream-pods-") as postgres:
+        try:
+            partitions = app_kafka_config(build(OVERLAY)).topics.jobs_partitions
+            kafka = private_kafka(base, partitions=partitions, prefix="pods")
+            stack = Stack(cluster, kafka, postgres.url(), free_port())
+            apply(cluster, manifests(kafka, stack.database_url, stack.web_port, **settings))
+            wait_ready(stack, timeout)
+            yield stack
+        finally:
+            delete(cluster)
 
 
 def delete(cluster: Cluster, timeout: float = 120) -> None:
