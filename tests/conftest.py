@@ -18,6 +18,16 @@ from tools.sandbox import private_kafka
 collect_ignore = [] if os.environ.get("CLAPSTREAM_IMAGE_TESTS") else ["image"]
 
 
+def pytest_sessionfinish(session):
+    """The throttles' cache directory of this run (tests/settings.py) goes with it;
+    one named for another process (a run that set CLAPSTREAM_TEST_CACHE) is not ours."""
+    from django.conf import settings
+
+    location = Path(settings.CACHES["default"]["LOCATION"])
+    if location.name == f"test-cache-{os.getpid()}":
+        shutil.rmtree(location, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def kafka_broker():
     """One real broker per test session: private (own ports, temporary data) unless
