@@ -32,6 +32,10 @@ MAX_TIME = 253_402_300_799  # 9999-12-31T23:59:59Z
 # says so; an event without it (from before) carries the WAV as it is.
 RESULT_ENCODING = "deflate"
 MAX_RESULT = 1 << 20  # bytes of an inflated result: the longest clip (3 s) is 96 KB
+# A job's `feed` names its owner's feed (a digest the site makes, webapp.claps.owners):
+# the worker copies it onto the job's events, so the web processes route each event to
+# its owner's feed without asking the database whose job it is.
+MAX_FEED = 64
 
 RUNNING, PROGRESS, DONE, FAILED, CANCELLED = "running", "progress", "done", "failed", "cancelled"
 EVENT_TYPES = (RUNNING, PROGRESS, DONE, FAILED, CANCELLED)
@@ -127,6 +131,13 @@ def _kind_name(kind) -> str:
     return names.get(kind, kind.__name__)
 
 
+def _feed(data: dict) -> str:
+    feed = _field(data, "feed", str, optional=True) or ""
+    if len(feed) > MAX_FEED:
+        raise MalformedMessage(f"field 'feed' longer than {MAX_FEED} characters")
+    return feed
+
+
 def _job_id(data: dict, name: str = "id") -> str:
     raw = _field(data, name, str)
     try:
@@ -154,6 +165,7 @@ class JobRequest:
     note: str = ""
     submitted_at: float = 0.0
     fail_at_clap: int | None = None  # fault injection for demos and tests: this clap raises
+    feed: str = ""  # the owner's feed, for the job's events
 
     def encode(self) -> bytes:
         return _encode(_fields(self))
@@ -169,7 +181,7 @@ class JobRequest:
             raise MalformedMessage(f"note longer than {MAX_NOTE} characters")
         fail_at = _field(data, "fail_at_clap", int, optional=True)
         submitted = _time(data, "submitted_at", optional=True) or 0.0
-        return cls(_job_id(data), claps, note, submitted, fail_at)
+        return cls(_job_id(data), claps, note, submitted, fail_at, _feed(data))
 
 
 @dataclass(frozen=True)
@@ -187,6 +199,7 @@ class JobEvent:
     total: int | None = None
     error: str = ""  # failed: why; cancelled: by whom
     result_deflated: bytes | None = None  # done: the applause, a WAV file, deflate()d
+    feed: str = ""  # the job's owner's feed, copied from the job
 
     def encode(self) -> bytes:
         payload = {k: v for k, v in _fields(self).items() if v not in (None, "")}
@@ -218,6 +231,7 @@ class JobEvent:
             total=_int(data, "total", 0, MAX_CLAPS, optional=True),
             error=_field(data, "error", str, optional=True) or "",
             result_deflated=result,
+            feed=_feed(data),
         )
 
 

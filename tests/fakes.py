@@ -12,5 +12,5 @@ class FakePublisher:
     def publish_job(self, job):
         self.jobs.append(job.id)
 
-    def publish_cancel(self, job_id):
-        self.cancels.append(job_id)
+    def publish_cancel(self, job):
+        self.cancels.append(str(job.id))

@@ -152,6 +152,7 @@ class JobReport:
             at=now(),
             worker=self.reporter.worker_id,
             total=self.job.claps,
+            feed=self.job.feed,
             **fields,
         )
         self._n += 1

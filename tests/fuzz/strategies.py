@@ -60,6 +60,7 @@ job_dicts = _near_misses(
         "note": st.text(max_size=messages.MAX_NOTE + 20),
         "submitted_at": numbers,
         "fail_at_clap": small_ints,
+        "feed": st.text(max_size=messages.MAX_FEED + 8),
     },
 )
 event_dicts = _near_misses(
@@ -80,6 +81,7 @@ event_dicts = _near_misses(
         | st.binary(max_size=64).map(lambda b: base64.b64encode(zlib.compress(b)).decode())
         | st.text(max_size=20),
         "result_encoding": st.sampled_from([messages.RESULT_ENCODING, "gzip", ""]),
+        "feed": st.text(max_size=messages.MAX_FEED + 8),
     },
 )
 

@@ -7,6 +7,7 @@ import math
 import uuid
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -38,6 +39,7 @@ def test_job_requests_decode_within_their_schema_or_are_refused(raw):
     assert 1 <= job.claps <= messages.MAX_CLAPS
     assert len(job.note) <= messages.MAX_NOTE
     assert math.isfinite(job.submitted_at)
+    assert len(job.feed) <= messages.MAX_FEED
     assert messages.JobRequest.decode(job.encode()) == job
 
 
@@ -50,6 +52,7 @@ def test_job_events_decode_within_their_schema_or_are_refused(raw):
     assert _canonical(event.job)
     assert event.type in messages.EVENT_TYPES
     datetime.fromtimestamp(event.at, UTC)  # a time the recorder can store
+    assert len(event.feed) <= messages.MAX_FEED
     assert messages.JobEvent.decode(event.encode()) == event
 
 
@@ -60,3 +63,9 @@ def test_cancel_requests_decode_or_are_refused(raw):
     if request is not None:
         assert _canonical(request.job)
         assert math.isfinite(request.at)
+
+
+def test_a_feed_name_longer_than_its_bound_is_refused_with_the_reason():
+    job = messages.JobRequest(id=str(uuid.uuid4()), claps=1, feed="f" * (messages.MAX_FEED + 1))
+    with pytest.raises(messages.MalformedMessage, match="field 'feed' longer than"):
+        messages.JobRequest.decode(job.encode())

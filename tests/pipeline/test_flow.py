@@ -9,6 +9,7 @@ from tests.support.workers import Outputs
 from tools.waiting import wait_until
 from webapp.claps import services
 from webapp.claps.models import ClapJob, Status, Transition
+from webapp.claps.owners import feed_of
 from webapp.dashboard.groups import describe_groups
 
 pytestmark = pytest.mark.kafka
@@ -78,6 +79,7 @@ def test_200_jobs_through_2_workers_complete_exactly_once(stack, isolated_kafka,
             messages.DONE,
         ], f"job {j.id}"
         assert [e.seq for e in events] == sorted(e.seq for e in events), f"job {j.id}"
+        assert {e.feed for e in events} == {feed_of("anon:load")}, f"job {j.id}"
 
 
 def test_jobs_accepted_while_the_broker_is_down_complete_after_it_returns(
@@ -145,3 +147,6 @@ def test_cancel_a_queued_and_a_running_job(stack, isolated_kafka, outputs):
     assert stopped[-1].type == messages.CANCELLED and 2 <= stopped[-1].done < 50
     assert _worker_types(outputs, queued) == [messages.CANCELLED]
     assert job.done < 50
+    # Every event names its owner's feed, the site's own `cancelled` as the worker's.
+    feeds = {e.feed for e in outputs.of(queued) + outputs.of(running)}
+    assert feeds == {feed_of(job.owner)}

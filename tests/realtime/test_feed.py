@@ -4,6 +4,7 @@ events live from the moment it opens."""
 import pytest
 from channels.db import database_sync_to_async as db
 from django.contrib.sessions.backends.db import SessionStore
+from django.db import OperationalError
 
 from tests.support.sockets import (
     Events,
@@ -14,6 +15,8 @@ from tests.support.sockets import (
     new_owner,
     store_applause,
 )
+from webapp.claps.models import ClapJob
+from webapp.claps.owners import feed_of
 from webapp.realtime import consumers
 
 pytestmark = [pytest.mark.kafka, pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
@@ -33,15 +36,15 @@ async def test_a_feed_opened_before_the_job_gets_its_events_live_and_stays_open(
     try:
         job = await db(new_job)(owner)  # submitted after the feed opened
         others = await db(new_job)(stranger)
-        other_worker = Events(isolated_kafka, others.id)
-        worker = Events(isolated_kafka, job.id)
+        other_worker = Events(isolated_kafka, others.id, feed=feed_of(stranger))
+        worker = Events(isolated_kafka, job.id, feed=feed_of(owner))
         other_worker.emit(other_worker.running())
         await db(store_applause)(job.id)
         running, _, done = worker.emit(worker.running(), worker.progress(1), worker.done())
         received = [await ws.receive_json_from(timeout=10) for _ in range(3)]
 
         second = await db(new_job)(owner)
-        later = Events(isolated_kafka, second.id)
+        later = Events(isolated_kafka, second.id)  # naming no feed: the owner is read
         later.emit(later.running())
         after_done = await ws.receive_json_from(timeout=10)
     finally:
@@ -54,6 +57,29 @@ async def test_a_feed_opened_before_the_job_gets_its_events_live_and_stays_open(
     assert (received[0]["seq"], received[2]["seq"]) == (running.seq, done.seq)
     assert received[2]["result_url"].endswith("/applause.wav/") and "result" not in received[2]
     assert (after_done["id"], after_done["type"]) == (str(second.id), "status")
+
+
+async def test_events_naming_their_feed_reach_it_while_the_database_is_away(
+    isolated_kafka, monkeypatch
+):
+    key, owner = await db(new_owner)()
+    ws = await opened(key)
+    try:
+        job = await db(new_job)(owner)
+
+        def unavailable(*args, **kwargs):
+            raise OperationalError("the database is restarting")
+
+        monkeypatch.setattr(ClapJob.objects, "filter", unavailable)  # the relay's look-up
+        worker = Events(isolated_kafka, job.id, feed=feed_of(owner))
+        worker.emit(worker.running(), worker.progress(1))
+        received = [await ws.receive_json_from(timeout=10) for _ in range(2)]
+    finally:
+        await ws.disconnect()
+    assert [(m["type"], m["id"]) for m in received] == [
+        ("status", str(job.id)),
+        ("progress", str(job.id)),
+    ]
 
 
 async def test_a_done_waiting_for_its_applause_does_not_hold_back_other_jobs(isolated_kafka):

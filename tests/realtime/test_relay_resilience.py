@@ -9,6 +9,7 @@ from streams.config import kafka_config
 from tests.support.postgres import on_postgres, pool_in_use
 from tests.support.sockets import Events, new_job
 from webapp.claps.models import ClapJob
+from webapp.claps.owners import feed_of
 from webapp.realtime.events import feed_group_of
 from webapp.realtime.relay import Relay
 
@@ -47,9 +48,9 @@ def test_owners_it_could_not_read_are_asked_for_again(caplog, monkeypatch):
             raise OperationalError("the database is restarting")
 
         monkeypatch.setattr(ClapJob.objects, "filter", unavailable)
-        assert relay._owners([str(job.id)]) == {}
+        assert relay._stored_feeds({str(job.id)}) == {}
         monkeypatch.setattr(ClapJob.objects, "filter", real)
-        assert relay._owners([str(job.id)]) == {str(job.id): "anon:feed"}
+        assert relay._stored_feeds({str(job.id)}) == {str(job.id): feed_of("anon:feed")}
     finally:
         loop.close()
     assert "relay could not read the owners of 1 jobs" in caplog.text
@@ -63,15 +64,15 @@ async def test_a_stopped_relay_gives_its_connection_back_to_the_pool(isolated_ka
     job = await db(new_job)("anon:feed")
     layer = get_channel_layer()
     channel = await layer.new_channel()
-    await layer.group_add(feed_group_of("anon:feed"), channel)
+    await layer.group_add(feed_group_of(feed_of("anon:feed")), channel)
     relay = Relay(isolated_kafka, asyncio.get_running_loop(), layer)
-    relay.watch("anon:feed")
+    relay.watch(feed_of("anon:feed"))
     relay.start()
     try:
         await asyncio.wait_for(relay.ready.wait(), 30)
-        worker = Events(isolated_kafka, job.id)
+        worker = Events(isolated_kafka, job.id)  # naming no feed: the owner is read
         worker.emit(worker.running())
-        relayed = await asyncio.wait_for(layer.receive(channel), 10)  # its owner was read
+        relayed = await asyncio.wait_for(layer.receive(channel), 10)
         assert relayed["message"]["id"] == str(job.id)
         assert await db(pool_in_use)() == 1  # the relay thread's
     finally:

@@ -69,10 +69,12 @@ async def until_final(ws: WebsocketCommunicator, timeout=15) -> list[dict]:
 
 
 class Events:
-    """A worker's voice for one job: numbered events produced to the events topic."""
+    """A worker's voice for one job: numbered events produced to the events topic,
+    naming the job's feed as a worker does when given one (else the web reads it)."""
 
-    def __init__(self, kafka, job_id: str, total: int = 3, worker: str = "worker-7"):
+    def __init__(self, kafka, job_id: str, total: int = 3, worker: str = "worker-7", feed=""):
         self.kafka, self.job, self.total, self.worker = kafka, str(job_id), total, worker
+        self.feed = feed
         self.pickup_ms = messages.now_ms()
         self.n = 0
         self.producer = Producer(kafka.producer())
@@ -85,6 +87,7 @@ class Events:
             at=messages.now(),
             worker=self.worker,
             total=self.total,
+            feed=self.feed,
             **fields,
         )
         self.n += 1

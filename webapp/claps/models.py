@@ -3,6 +3,7 @@ import uuid
 from django.db import models
 
 from streams import messages
+from webapp.claps.owners import feed_of
 
 
 class Status(models.TextChoices):
@@ -73,6 +74,7 @@ class ClapJob(models.Model):
             note=self.note,
             submitted_at=self.created_at.timestamp(),
             fail_at_clap=self.fail_at_clap,
+            feed=feed_of(self.owner),
         )
 
 

@@ -1,5 +1,6 @@
 """Who owns a job: the signed-in user, or the anonymous browser session."""
 
+import hashlib
 import secrets
 
 SESSION_KEY = "clap_owner"
@@ -26,3 +27,9 @@ def known_owner_of(scope_or_request_session, user) -> str | None:
         return user_owner(user)
     anon = scope_or_request_session.get(SESSION_KEY)
     return f"anon:{anon}" if anon else None
+
+
+def feed_of(owner: str) -> str:
+    """The name of the owner's feed that its jobs' messages carry on Kafka: a digest,
+    since an anonymous owner key is the session's own secret."""
+    return hashlib.sha256(owner.encode()).hexdigest()[:40]

@@ -19,6 +19,7 @@ from django.db import DatabaseError, close_old_connections, connection, transact
 
 from streams import logs, messages, tracing
 from webapp.claps.models import ClapJob
+from webapp.claps.owners import feed_of
 from webapp.claps.row_updates import update_each
 
 log = logging.getLogger(__name__)
@@ -140,15 +141,16 @@ class Publisher:
                 ):
                     log.debug("job %s published", job_id)
 
-    def publish_cancel(self, job_id: str, timeout: float = 5.0) -> None:
+    def publish_cancel(self, job: ClapJob, timeout: float = 5.0) -> None:
         """Tell the workers to stop the job and announce it cancelled; confirmed or raises."""
-        at = messages.now()
+        job_id, at = str(job.id), messages.now()
         cancelled = messages.JobEvent(
             job=job_id,
             type=messages.CANCELLED,
             seq=messages.last_seq_of(messages.now_ms()),
             at=at,
             error="cancelled by its owner",
+            feed=feed_of(job.owner),
         )
         errors: list[KafkaError] = []
 

@@ -95,7 +95,7 @@ def clap_cancel(*, job: ClapJob) -> ClapJob:
     confirm the request."""
     if job.final:
         raise JobStateConflict(f"the job is already {job.status}")
-    publisher().publish_cancel(str(job.id))
+    publisher().publish_cancel(job)
     ClapJob.objects.filter(id=job.id, cancel_requested_at__isnull=True).update(
         cancel_requested_at=datetime.now(UTC)
     )

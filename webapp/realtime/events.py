@@ -4,8 +4,6 @@ Every message has a `type` and the job's `seq`, so a client drops the stale ones
 applause itself never travels over a socket: `done` carries its URL.
 """
 
-import hashlib
-
 from streams import messages
 from webapp.claps.api.serializers import job_data
 from webapp.claps.links import job_url
@@ -19,9 +17,9 @@ def group_of(job_id: str) -> str:
     return f"clap-{job_id}"
 
 
-def feed_group_of(owner: str) -> str:
-    """The Channels group of an owner's feeds (a digest: owner keys hold any characters)."""
-    return f"feed-{hashlib.sha256(owner.encode()).hexdigest()[:40]}"
+def feed_group_of(feed: str) -> str:
+    """The Channels group of an owner's feeds (`webapp.claps.owners.feed_of`)."""
+    return f"feed-{feed}"
 
 
 def snapshot_of(job: ClapJob) -> dict:

@@ -16,6 +16,7 @@ import asyncio
 import math
 from collections import OrderedDict
 
+from webapp.claps.owners import feed_of
 from webapp.realtime.consumers import FORBIDDEN, TOO_MANY, OwnedSocket
 from webapp.realtime.events import feed_group_of, is_final
 from webapp.realtime.lookups import socket_lookup
@@ -24,7 +25,7 @@ REMEMBER = 1_000  # jobs whose newest seq the feed keeps, to drop stale events
 
 
 class OwnerFeedConsumer(OwnedSocket):
-    owner: str | None = None
+    feed: str | None = None
     relay = None
 
     async def connect(self):
@@ -37,13 +38,13 @@ class OwnerFeedConsumer(OwnedSocket):
             await self._refuse(TOO_MANY)
             return
         self._count_in()
-        self.owner, self.relay = owner, relay
+        self.feed, self.relay = feed_of(owner), relay
         self._newest: OrderedDict[str, float] = OrderedDict()  # job -> seq; inf once final
         self._held: set[asyncio.Task] = set()  # done events waiting for their applause
         # Watched and joined before the handshake completes: a job submitted once the
         # client sees the socket open has every event relayed here.
-        relay.watch(owner)
-        self.group = feed_group_of(owner)
+        relay.watch(self.feed)
+        self.group = feed_group_of(self.feed)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
 
@@ -69,10 +70,10 @@ class OwnerFeedConsumer(OwnedSocket):
         await self.send_json(message)
 
     async def disconnect(self, code):
-        if self.owner is not None:
+        if self.feed is not None:
             for task in self._held:
                 task.cancel()
-            self.relay.unwatch(self.owner)
+            self.relay.unwatch(self.feed)
         await super().disconnect(code)
 
     @socket_lookup

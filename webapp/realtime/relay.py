@@ -1,8 +1,10 @@
 """The relay: every web process reads all of clap.events and pushes each event to the
 Channels group of its job, so the sockets this process serves see their jobs live.
 While an owner's feed is open in the process (`watch`), the events of that owner's
-jobs go to the feed's group too; the owner of a job is read from the database once
-per job (events carry only the job id) and remembered.
+jobs go to the feed's group too. An event names its job's feed (the worker copies it
+from the job), so routing to feeds asks the database nothing, and goes on while it is
+away. Only for an event without one (a malformed job's failure, or an event from
+before feeds were named) is the job's owner read from the database, once per job.
 
 It reads without a consumer group (assigned partitions, nothing committed): every
 replica reads everything, and a restart begins at the end, because a socket gets its
@@ -26,6 +28,7 @@ from streams import messages, tracing
 from streams.config import KafkaConfig
 from streams.consume import poll_batch
 from webapp.claps.models import ClapJob
+from webapp.claps.owners import feed_of
 from webapp.realtime.coalescer import Coalescer
 from webapp.realtime.events import feed_group_of, group_of, message_of
 
@@ -53,8 +56,8 @@ class Relay:
         self.ready = asyncio.Event()  # set once reading from the end of every partition
         self._latest: OrderedDict[str, dict] = OrderedDict()
         self._remember = remember
-        self._watched: Counter[str] = Counter()  # owners with a feed open here
-        self._owner_of: OrderedDict[str, str | None] = OrderedDict()  # relay thread only
+        self._watched: Counter[str] = Counter()  # the feeds open here
+        self._stored_feed: OrderedDict[str, str | None] = OrderedDict()  # relay thread only
         self._in_order = asyncio.Lock()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="clap-events-relay", daemon=True)
@@ -75,14 +78,14 @@ class Relay:
         while the recorder had not written that event to the database yet."""
         return self._latest.get(job_id)
 
-    def watch(self, owner: str) -> None:
-        """Send the events of the owner's jobs to its feed group too (call on the loop)."""
-        self._watched[owner] += 1
+    def watch(self, feed: str) -> None:
+        """Send the events of the feed's jobs to its group too (call on the loop)."""
+        self._watched[feed] += 1
 
-    def unwatch(self, owner: str) -> None:
-        self._watched[owner] -= 1
-        if self._watched[owner] <= 0:
-            del self._watched[owner]
+    def unwatch(self, feed: str) -> None:
+        self._watched[feed] -= 1
+        if self._watched[feed] <= 0:
+            del self._watched[feed]
 
     def _run(self) -> None:
         consumer = Consumer(
@@ -178,15 +181,20 @@ class Relay:
             out.extend(self.coalescer.offer(event, now))
         out.extend(self.coalescer.due(now))
         if out:
-            owners = self._owners([e.job for e in out]) if self._watched else {}
-            batch = [(message_of(e), owners.get(e.job)) for e in out]
+            feeds = self._feeds(out) if self._watched else {}
+            batch = [(message_of(e), feeds.get(e.job)) for e in out]
             future = asyncio.run_coroutine_threadsafe(self._dispatch(batch), self.loop)
             future.add_done_callback(_log_failure)
 
-    def _owners(self, jobs: list[str]) -> dict[str, str | None]:
-        """The owners of the jobs, from memory or one query for those not known yet.
-        A job's row is committed before it is published, so it exists by now."""
-        unknown = {job for job in jobs if job not in self._owner_of}
+    def _feeds(self, events: list[messages.JobEvent]) -> dict[str, str | None]:
+        """The feed of each event's job: named by the event, else from the database."""
+        named = {e.job: e.feed for e in events if e.feed}
+        return {**self._stored_feeds({e.job for e in events} - named.keys()), **named}
+
+    def _stored_feeds(self, jobs: set[str]) -> dict[str, str | None]:
+        """The feeds of the jobs' owners, from memory or one query for those not known
+        yet. A job's row is committed before it is published, so it exists by now."""
+        unknown = {job for job in jobs if job not in self._stored_feed}
         if unknown:
             try:
                 found = dict(ClapJob.objects.filter(id__in=unknown).values_list("id", "owner"))
@@ -195,19 +203,20 @@ class Relay:
                 close_old_connections()
                 return {}
             for job in unknown:
-                self._owner_of[job] = found.get(uuid.UUID(job))
-                while len(self._owner_of) > self._remember:
-                    self._owner_of.popitem(last=False)
-        return {job: self._owner_of.get(job) for job in jobs}
+                owner = found.get(uuid.UUID(job))
+                self._stored_feed[job] = None if owner is None else feed_of(owner)
+                while len(self._stored_feed) > self._remember:
+                    self._stored_feed.popitem(last=False)
+        return {job: self._stored_feed.get(job) for job in jobs}
 
     async def _dispatch(self, batch: list[tuple[dict, str | None]]) -> None:
         async with self._in_order:  # batches are scheduled in order; keep them so
-            for message, owner in batch:
+            for message, feed in batch:
                 self._keep_latest(message)
                 event = {"type": "clap.event", "message": message}
                 await self.layer.group_send(group_of(message["id"]), event)
-                if owner is not None and owner in self._watched:
-                    await self.layer.group_send(feed_group_of(owner), event)
+                if feed in self._watched:  # only the site's own names become groups
+                    await self.layer.group_send(feed_group_of(feed), event)
 
     def _keep_latest(self, message: dict) -> None:
         job = message["id"]
