@@ -19,13 +19,18 @@ collect_ignore = [] if os.environ.get("CLAPSTREAM_IMAGE_TESTS") else ["image"]
 
 
 def pytest_sessionfinish(session):
-    """The throttles' cache directory of this run (tests/settings.py) goes with it;
-    one named for another process (a run that set CLAPSTREAM_TEST_CACHE) is not ours."""
+    """What tests/settings.py made for this run goes with it: the throttles' cache
+    directory (unless CLAPSTREAM_TEST_CACHE named another), and the SQLite test
+    database's -wal and -shm files, which outlive the database when a connection to
+    it was still open as it was deleted."""
     from django.conf import settings
 
+    pid = os.getpid()
     location = Path(settings.CACHES["default"]["LOCATION"])
-    if location.name == f"test-cache-{os.getpid()}":
+    if location.name == f"test-cache-{pid}":
         shutil.rmtree(location, ignore_errors=True)
+    for leftover in settings.VAR_DIR.glob(f"test-{pid}.sqlite3-*"):
+        leftover.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")
