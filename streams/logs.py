@@ -50,10 +50,6 @@ class job_context:
         _job.reset(self._token)
 
 
-def job_fields() -> dict:
-    return _job.get() or {}
-
-
 class JobFilter(logging.Filter):
     """Puts the bound job fields and the process name on each record."""
 

@@ -1,5 +1,7 @@
 """W3C trace context: parsing, spans that keep the trace, and the OpenTelemetry side."""
 
+import logging
+
 import pytest
 
 from streams import logs, tracing
@@ -38,6 +40,13 @@ def test_a_future_version_is_read_for_its_known_fields():
     assert TraceContext.parse(future).trace_id == "4bf92f3577b34da6a3ce929d0e0e4736"
 
 
+def _logged_fields() -> dict:
+    """The job fields a log line written here carries."""
+    record = logging.LogRecord("test", logging.INFO, __file__, 1, "a line", None, None)
+    logs.JobFilter().filter(record)
+    return record.job or {}
+
+
 def test_spans_keep_the_trace_and_bind_it_to_the_logs():
     parent = TraceContext.parse(PARENT)
     with tracing.span("outer", parent) as outer:
@@ -46,9 +55,9 @@ def test_spans_keep_the_trace_and_bind_it_to_the_logs():
         assert tracing.current() == outer.context
         with tracing.span("inner") as inner:
             assert inner.context.trace_id == parent.trace_id
-            assert logs.job_fields()["span_id"] == inner.context.span_id
-        assert logs.job_fields() == {"trace_id": parent.trace_id, "span_id": outer.context.span_id}
-    assert tracing.current() is None and logs.job_fields() == {}
+            assert _logged_fields()["span_id"] == inner.context.span_id
+        assert _logged_fields() == {"trace_id": parent.trace_id, "span_id": outer.context.span_id}
+    assert tracing.current() is None and _logged_fields() == {}
     with tracing.span("root", None) as root:
         assert root.context.trace_id != parent.trace_id
 

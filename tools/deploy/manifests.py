@@ -38,7 +38,6 @@ ALL_BUILDS = [BASE, *DEPLOYABLE, E2E, PODS_E2E]
 POD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"}
 STANDARD_LABELS = [f"app.kubernetes.io/{k}" for k in ("name", "instance", "component", "part-of")]
 VERSION_LABEL = "app.kubernetes.io/version"
-APP_NAME = "clapstream"
 
 
 class ManifestError(RuntimeError):

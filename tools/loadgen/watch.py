@@ -47,10 +47,6 @@ class GroupSampler:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="group-sampler", daemon=True)
 
-    @property
-    def latest(self) -> dict | None:
-        return self.samples[-1] if self.samples else None
-
     def sample(self) -> dict:
         group, topic = self.kafka.worker_group, self.kafka.topics.jobs
         at = time.time()
