@@ -13,6 +13,7 @@ from tools.deploy.manifests import (
     KUSTOMIZE,
     ROOT,
     build_id,
+    container_env,
     containers,
     name_of,
     of_kind,
@@ -76,3 +77,26 @@ def test_every_secret_an_overlay_needs_is_documented(path, objects):
     needed = referenced_secrets(objects)
     assert needed
     assert not {name for name in needed if f"`{name}`" not in docs and f" {name} " not in docs}
+
+
+FILE_SETTINGS = re.compile(r"_FILE$|^KAFKA_SSL_CA_LOCATION$")
+
+
+@pytest.mark.parametrize("path", ALL_BUILDS, ids=build_id)
+def test_every_file_a_setting_names_is_mounted(path, objects):
+    """A <NAME>_FILE setting (or the Kafka CA bundle) names a file on a volume its
+    container mounts, and SASL comes with its user name: settings are read at start-up
+    by every process, so a missing one stops it (the nightly prune too)."""
+    problems = []
+    for obj, template in workloads(objects):
+        for container in containers(template["spec"]):
+            env = container_env(container, objects)
+            mounts = [m["mountPath"].rstrip("/") + "/" for m in container.get("volumeMounts", [])]
+            where = f"{name_of(obj)} ({container['name']})"
+            for name, value in env.items():
+                if FILE_SETTINGS.search(name) and value and not value.startswith(tuple(mounts)):
+                    problems.append(f"{where}: {name}={value} is on no volume it mounts")
+            sasl = env.get("KAFKA_SECURITY_PROTOCOL", "").startswith("SASL")
+            if sasl and "KAFKA_SASL_USERNAME" not in env:
+                problems.append(f"{where}: SASL without KAFKA_SASL_USERNAME")
+    assert not problems, "\n".join(problems)
