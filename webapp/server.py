@@ -15,6 +15,8 @@ import daphne.server
 from daphne.cli import CommandLineInterface
 from daphne.http_protocol import HTTPFactory, WebRequest
 
+from webapp.core.startup import refusing_bad_configuration
+
 
 class BodyForTheSite(WebRequest):
     def __init__(self, *args, **kwargs):
@@ -31,7 +33,8 @@ class SiteHTTPFactory(HTTPFactory):
 def main() -> None:
     # daphne's Server builds its factory from this module-level name when it runs.
     daphne.server.HTTPFactory = SiteHTTPFactory
-    CommandLineInterface.entrypoint()
+    with refusing_bad_configuration():
+        CommandLineInterface.entrypoint()
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,32 @@ def _import_settings(env):
         text=True,
         check=False,
     )
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["manage.py", "record_events"],
+        ["-m", "webapp.server", "-b", "127.0.0.1", "-p", "0", "webapp.asgi:application"],
+    ],
+    ids=["a manage.py command", "the web server"],
+)
+def test_a_process_with_bad_configuration_exits_2_and_says_what(command):
+    result = subprocess.run(
+        [sys.executable, *command],
+        env={"PATH": "/usr/bin:/bin", "DEBUG": "true", "WEB_THREADS": "many"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "bad configuration: WEB_THREADS='many' is not an integer" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_production_refuses_the_default_secret():
