@@ -18,6 +18,7 @@ from tools.deploy.manifests import (
     name_of,
     of_kind,
     one,
+    selects,
     workloads,
 )
 from tools.web import ASGI_APP, DAPHNE_OPTIONS
@@ -104,6 +105,20 @@ def test_writable_paths_are_mounted_volumes(path, objects):
 IMAGE = re.compile(
     r"^(?P<repo>[^@]+?)(?::(?P<tag>[\w][\w.-]{0,127}))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
 )
+
+
+def test_every_pod_of_the_pods_e2e_build_runs_on_the_node(built_all):
+    """The node is tainted for these pods and pulls nothing; they reach the broker and
+    PostgreSQL on its loopback, so a pod template the patch misses never runs there."""
+    objects = built_all[build_id(PODS_E2E)]
+    placed = []
+    for obj, template in workloads(objects):
+        pod = template["spec"]
+        assert pod.get("hostNetwork") is True, name_of(obj)
+        assert {t["key"] for t in pod.get("tolerations", [])} == {"clapstream.dev/pods"}
+        assert {c["imagePullPolicy"] for c in containers(pod)} == {"Never"}, name_of(obj)
+        placed.append(obj["kind"])
+    assert {"Deployment", "Job", "CronJob"} <= set(placed)
 
 
 @pytest.mark.parametrize("path", DEPLOYABLE, ids=build_id)
@@ -199,28 +214,12 @@ def test_single_writers_never_overlap(path, objects):
     assert 1 <= recorders <= 12  # partitions of clap.events
 
 
-def _selects(selector: dict, labels: dict) -> bool:
-    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
-        return False
-    for expr in selector.get("matchExpressions", []):
-        value = labels.get(expr["key"])
-        if expr["operator"] == "In" and value not in expr["values"]:
-            return False
-        if expr["operator"] == "NotIn" and value in expr["values"]:
-            return False
-        if expr["operator"] == "Exists" and value is None:
-            return False
-        if expr["operator"] == "DoesNotExist" and value is not None:
-            return False
-    return True
-
-
 @pytest.mark.parametrize("path", ALL_BUILDS, ids=build_id)
 def test_every_pod_is_fenced_by_a_network_policy(path, objects):
     policies = of_kind(objects, "NetworkPolicy")
     for obj, template in workloads(objects):
         labels = template["metadata"]["labels"]
-        mine = [p for p in policies if _selects(p["spec"]["podSelector"], labels)]
+        mine = [p for p in policies if selects(p["spec"]["podSelector"], labels)]
         assert mine, f"{name_of(obj)} is selected by no NetworkPolicy"
         types = {t for p in mine for t in p["spec"]["policyTypes"]}
         assert types == {"Ingress", "Egress"}, name_of(obj)

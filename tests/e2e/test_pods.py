@@ -63,6 +63,13 @@ class Database:
         with psycopg.connect(self.url, autocommit=True) as conn:
             return conn.execute(sql, params).fetchall()
 
+    def execute(self, sql: str, *params) -> None:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(sql, params)
+
+    def exists(self, job_id: str) -> bool:
+        return bool(self.rows("SELECT 1 FROM claps_clapjob WHERE id = %s", job_id))
+
     def job(self, job_id: str) -> dict:
         ((status, worker, attempts),) = self.rows(
             "SELECT status, worker, attempts FROM claps_clapjob WHERE id = %s", job_id
@@ -148,6 +155,31 @@ def test_a_job_submitted_to_the_web_pod_is_done_by_a_worker_pod_and_recorded(sta
     history = db.transitions(job_id)
     assert ("done", job["worker"]) in history, history
     assert site.status(job_id) == "done"
+
+
+def test_the_nightly_prune_runs_as_a_pod_and_removes_only_old_finished_jobs(stack, site, db):
+    """The prune CronJob, started now rather than at night: its pod gets the settings,
+    Secrets and mounts the overlay gives it, reaches the database and does its work."""
+    old, recent = site.submit(claps=1), site.submit(claps=1)
+    assert [finished(db, j)["status"] for j in (old, recent)] == ["done", "done"]
+    db.execute(
+        "UPDATE claps_clapjob SET created_at = created_at - interval '400 days',"
+        " finished_at = finished_at - interval '400 days' WHERE id = %s",
+        old,
+    )
+    name = f"clapstream-prune-now-{uuid.uuid4().hex[:6]}"
+    stack.cluster.kubectl(
+        "create", "job", name, "--from=cronjob/clapstream-prune", "-n", pods.NAMESPACE
+    )
+
+    def ended() -> dict | None:
+        status = stack.get("jobs", name)["status"]
+        return status if status.get("succeeded") or status.get("failed") else None
+
+    status = wait_for(ended, 180, f"the Job {name} to end")
+    assert status.get("succeeded") == 1, (status, pods.describe(stack))
+    assert not db.exists(old)
+    assert db.exists(recent)
 
 
 def test_deleting_the_pod_during_a_job_loses_nothing(stack, site, db):

@@ -128,6 +128,23 @@ def pod_template(obj: dict) -> dict | None:
     return spec["template"]
 
 
+def selects(selector: dict, labels: dict) -> bool:
+    """Whether a label selector (matchLabels and matchExpressions) selects the labels."""
+    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    for expr in selector.get("matchExpressions", []):
+        value = labels.get(expr["key"])
+        if expr["operator"] == "In" and value not in expr["values"]:
+            return False
+        if expr["operator"] == "NotIn" and value in expr["values"]:
+            return False
+        if expr["operator"] == "Exists" and value is None:
+            return False
+        if expr["operator"] == "DoesNotExist" and value is not None:
+            return False
+    return True
+
+
 def workloads(objects: list[dict]) -> Iterator[tuple[dict, dict]]:
     """(object, pod template) for every object that runs pods."""
     for obj in objects:
