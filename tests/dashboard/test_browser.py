@@ -3,14 +3,18 @@ worker and the recorder at work): it refreshes itself without a reload, under th
 site's Content-Security-Policy, and leaves a screenshot."""
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from itertools import count
 
 import pytest
 from django.db import connection
+from django.db.models import F
 
 from tests.support.kafka import commit
+from tools.waiting import wait_until
 from webapp.claps import services
+from webapp.dashboard.models import GroupSample
 
 pytestmark = [pytest.mark.kafka, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -37,6 +41,20 @@ def every(seconds: float, step):
         thread.join()
 
 
+def on_a_thread(query):
+    """query() on a thread of its own, its result here: the ORM must not run where the
+    browser's event loop runs."""
+
+    def run():
+        try:
+            return query()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(run).result()
+
+
 def test_dashboard_under_load(
     live_server, admin_client, isolated_kafka, sampler, stack, artifacts, browser
 ):
@@ -59,14 +77,20 @@ def test_dashboard_under_load(
     page.on("pageerror", lambda exc: failed.append(str(exc)))
     page.on("console", lambda m: failed.append(m.text) if "Content Security" in m.text else None)
 
+    def backlog_sampled() -> bool:
+        samples = GroupSample.objects.filter(group=config.worker_group)
+        return samples.filter(log_end__gt=F("position")).count() >= 2
+
     with every(0.5, sampler.sample_step), every(0.25, submit_batch):
-        page.wait_for_timeout(2000)
+        # A backlog on the charts before a worker starts to take it down.
+        wait_until(lambda: on_a_thread(backlog_sampled), 30, "two samples with a backlog")
         stack.worker("worker-1", CLAP_WORK_MS="10")
         page.goto(f"{live_server.url}/admin/streams/")
         assert page.locator("svg.chart").count() == 2
         page.wait_for_selector("#streams-live[data-updated]", state="attached", timeout=10_000)
-        page.wait_for_timeout(1000)
-        assert page.locator("svg.chart polyline").count() >= 4
+        page.wait_for_function(
+            "document.querySelectorAll('svg.chart polyline').length >= 4", timeout=10_000
+        )
         # The worker's own row, refreshed live: it has finished jobs in the last hour.
         page.locator("table.workers td", has_text="worker-1").wait_for(timeout=10_000)
         page.screenshot(path=artifacts / "dashboard.png", full_page=True)

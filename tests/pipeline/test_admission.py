@@ -92,8 +92,6 @@ def test_ended_windows_are_forgotten():
 
 @pytest.mark.parametrize("rate", ["", "ten/min", "5/fortnight", "5"])
 def test_rates_are_read_strictly(rate):
-    if rate == "":
-        return
     with pytest.raises(ValueError, match="not a rate"):
         admission.parse_rate(rate)
 

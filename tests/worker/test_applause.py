@@ -1,5 +1,4 @@
 import io
-import time
 import wave
 
 import pytest
@@ -30,14 +29,6 @@ def test_more_claps_make_longer_applause():
 def test_it_is_deterministic_per_seed():
     assert synthesize(12, "a") == synthesize(12, "a")
     assert synthesize(12, "a") != synthesize(12, "b")
-
-
-def test_one_clap_is_cheap():
-    synthesize(1, "warm-up")
-    began = time.perf_counter()
-    for i in range(50):
-        synthesize(1, str(i))
-    assert (time.perf_counter() - began) / 50 < 0.005  # generous: a shared, busy machine
 
 
 @pytest.mark.parametrize("claps", [0, 101])
