@@ -110,3 +110,19 @@ def test_requeuing_a_failed_job_retries_it_as_a_new_job(admin_client, isolated_k
     assert f"as job <code>{retry.id}</code>" in admin_client.get(url).content.decode()
     (entry,) = LogEntry.objects.all()
     assert entry.change_message == f"Requeued the letter of job {failed.id} as job {retry.id}."
+
+
+def test_a_staff_account_without_the_permission_may_look_but_not_act(
+    client, django_user_model, isolated_kafka
+):
+    ((key, _),) = _letters(isolated_kafka, "claps must be 1 to 100, got 0")
+    viewer = django_user_model.objects.create_user("viewer", password="unused", is_staff=True)
+    client.force_login(viewer)
+    url = reverse("dashboard:dead_letters")
+    page = client.get(url).content.decode()
+    assert key in page and "Not handled yet" in page
+    assert 'value="requeue"' not in page
+    answer = client.post(url, {"partition": "0", "offset": "0", "action": "requeue"})
+    assert answer.status_code == 403
+    assert not DeadLetterAction.objects.exists()
+    assert not ClapJob.objects.exists()

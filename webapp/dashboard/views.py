@@ -9,6 +9,7 @@ from confluent_kafka import KafkaException
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.models import ADDITION, LogEntry
+from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -129,10 +130,19 @@ def data(request):
     )
 
 
+# Requeuing retries a job and discarding settles its fate: the permission the admin's
+# job actions ask for, not just a staff account.
+ACT_ON_JOBS = "claps.change_clapjob"
+
+
 @require_http_methods(["GET", "POST"])
 def dead_letters(request):
     kafka = settings.KAFKA
     if request.method == "POST":
+        if not request.user.has_perm(ACT_ON_JOBS):
+            raise PermissionDenied(
+                "requeuing or discarding a dead letter needs the permission to change clap jobs"
+            )
         _handle_dead_letter(request)
         return redirect("dashboard:dead_letters")
     letters, error = [], ""
@@ -150,6 +160,7 @@ def dead_letters(request):
         "topic": kafka.topics.dlq,
         "letters": [(letter, handled.get((letter.partition, letter.offset))) for letter in letters],
         "error": error,
+        "may_act": request.user.has_perm(ACT_ON_JOBS),
     }
     return render(request, "dashboard/dead_letters.html", context)
 
