@@ -4,11 +4,14 @@ letters have their own retention."""
 
 import io
 import re
+from datetime import timedelta
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from tests.retention.rows import expected_left, seed
 from webapp.claps.models import Applause, ClapJob, Transition
@@ -70,3 +73,12 @@ def test_the_dead_letter_topic_keeps_letters_as_long(monkeypatch):
     config = from_env()
     (dlq,) = [spec for spec in topic_specs(config) if spec.name == config.topics.dlq]
     assert dlq.config["retention.ms"] == str(7 * 24 * 3600 * 1000)
+
+
+def test_expired_sessions_go_and_live_ones_stay():
+    now = timezone.now()
+    for key, expires in (("gone", now - timedelta(seconds=1)), ("kept", now + timedelta(days=1))):
+        Session.objects.create(session_key=key, session_data="", expire_date=expires)
+    said = prune()
+    assert list(Session.objects.values_list("session_key", flat=True)) == ["kept"]
+    assert "1 expired session(s)" in said

@@ -1,6 +1,7 @@
 """Retention: finished jobs (with their timelines and applause) older than
-JOB_RETENTION_DAYS, and handled dead letters older than DEAD_LETTER_RETENTION_DAYS.
-Queued and running jobs are never removed. Run daily (the prune CronJob)."""
+JOB_RETENTION_DAYS, handled dead letters older than DEAD_LETTER_RETENTION_DAYS, and
+expired sessions. Queued and running jobs are never removed. Run daily (the prune
+CronJob)."""
 
 from datetime import timedelta
 
@@ -9,12 +10,16 @@ from django.core.management.base import BaseCommand
 from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 
+from webapp.accounts.retention import prune_sessions
 from webapp.claps.retention import BATCH, prune_jobs
 from webapp.dashboard.retention import prune_dead_letter_actions
 
 
 class Command(BaseCommand):
-    help = "Remove finished jobs and handled dead letters older than their retention."
+    help = (
+        "Remove finished jobs and handled dead letters older than their retention, "
+        "and expired sessions."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--batch", type=int, default=BATCH, help="rows per transaction")
@@ -26,10 +31,11 @@ class Command(BaseCommand):
         letters_cutoff = now - timedelta(days=settings.DEAD_LETTER_RETENTION_DAYS)
         removed = prune_jobs(jobs_cutoff, batch=batch, using=database)
         removed += prune_dead_letter_actions(letters_cutoff, batch=batch, using=database)
+        removed += prune_sessions(now, batch=batch, using=database)
         self.stdout.write(
             f"removed {removed['jobs']} finished job(s) older than {jobs_cutoff:%Y-%m-%d %H:%M} "
             f"UTC with {removed['transitions']} timeline event(s) and "
             f"{removed['applause']} applause clip(s); "
             f"{removed['dead_letter_actions']} dead-letter record(s) older than "
-            f"{letters_cutoff:%Y-%m-%d %H:%M} UTC"
+            f"{letters_cutoff:%Y-%m-%d %H:%M} UTC; {removed['sessions']} expired session(s)"
         )
