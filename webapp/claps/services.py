@@ -113,7 +113,9 @@ def clap_retry(*, job: ClapJob) -> ClapJob:
 def jobs_adopt(*, session, user) -> int:
     """The jobs of an anonymous session become the user's (at login or sign-up), all
     in one transaction; returns how many. Their sockets and pages follow, since both
-    check the owner as the signed-in user from then on."""
+    check the owner as the signed-in user from then on. A job still running keeps
+    naming the anonymous feed in its events (the name travels with the job), so the
+    user's feed sees it again only in the API's list."""
     anon = session.get(SESSION_KEY)
     if not anon:
         return 0

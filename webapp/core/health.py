@@ -56,6 +56,10 @@ def readyz(request):
             CHECKS[part]()
         except Exception as exc:  # noqa: BLE001 - any failure means "not ready", with why
             failing[part] = str(exc) or exc.__class__.__name__
+            log.warning("not ready: %s: %s", part, failing[part])
     if failing:
-        return JsonResponse({"status": "unavailable", "failing": failing}, status=503)
+        # The path is as public as the site: why (hosts, users, migrations) goes to the
+        # log, and into the answer only in development.
+        shown = failing if settings.DEBUG else sorted(failing)
+        return JsonResponse({"status": "unavailable", "failing": shown}, status=503)
     return JsonResponse({"status": "ok"})
