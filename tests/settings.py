@@ -32,5 +32,8 @@ CACHES = {
     }
 }
 
+# Every readiness call checks: tests change what it checks between calls.
+READINESS_REUSE = 0
+
 # Password hashing at production strength costs a second per login; tests log in often.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

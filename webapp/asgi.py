@@ -55,7 +55,9 @@ application = StartClients(
             "http": ThreadPoolHTTP(
                 django_wsgi_app,
                 settings.WEB_THREADS,
-                apart=[reverse(name) for name in ("healthz", "readyz", "metrics")],
+                # Liveness alone: no readiness check (a slow Kafka, a flood of public
+                # calls) can make a live process miss its liveness probe.
+                apart=[[reverse("healthz")], [reverse("readyz"), reverse("metrics")]],
             ),
             "websocket": AllowedHostsOriginValidator(
                 SessionMiddlewareStack(URLRouter(websocket_urlpatterns))

@@ -236,7 +236,7 @@ except ValueError as exc:
 # HTTP requests a web process serves at once, each on a thread of its pool
 # (webapp/core/http_threads.py); each may hold a database connection, so keep it
 # below DATABASE_POOL_SIZE minus 3 (the relay and the publisher hold one each for
-# good, the probes' thread one while it answers); the rest serve the sockets' look-ups.
+# good, the readiness thread one while it answers); the rest serve the sockets' look-ups.
 WEB_THREADS = env_int("WEB_THREADS", 4, minimum=1)
 CLAP_API_MAX_BODY = env_int("CLAP_API_MAX_BODY", 4096, minimum=256)
 SPECTACULAR_SETTINGS = {
@@ -281,6 +281,7 @@ RECORDER_HEARTBEAT_FILE = env_str(
     "/tmp/clapstream-recorder.alive",  # noqa: S108 - a probe file, not data
 )
 READINESS_TIMEOUT = env_int("READINESS_TIMEOUT_MS", 2000, minimum=100) / 1000
+READINESS_REUSE = env_int("READINESS_REUSE_MS", 1000, minimum=0) / 1000
 
 # Streams dashboard: the lag sampler, /metrics and the autoscaling panel.
 SAMPLE_INTERVAL = env_float("SAMPLE_INTERVAL", 5.0, minimum=0.5)  # seconds

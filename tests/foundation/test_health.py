@@ -72,3 +72,17 @@ def test_in_development_the_answer_says_why(client, settings):
     assert response.json()["failing"] == {
         "database": "unapplied migrations: dashboard.0002_resubmitted_as"
     }
+
+
+@pytest.mark.django_db
+def test_a_flood_of_calls_costs_one_check_while_the_answer_is_reused(client, settings, monkeypatch):
+    checked = []
+    monkeypatch.setitem(health.CHECKS, "database", lambda: checked.append("database"))
+    assert client.get("/readyz?check=database").status_code == 200  # checked, kept
+    settings.READINESS_REUSE = 60
+    answers = [client.get("/readyz?check=database").status_code for _ in range(20)]
+    assert answers == [200] * 20
+    assert checked == ["database"]
+    settings.READINESS_REUSE = 0
+    client.get("/readyz?check=database")
+    assert checked == ["database", "database"]

@@ -151,7 +151,7 @@ async def test_the_paths_apart_are_served_while_every_thread_is_busy(probe_scope
         start_response("200 OK", [])
         return [environ["PATH_INFO"].encode()]
 
-    http = ThreadPoolHTTP(app, threads=1, apart=["/healthz"])
+    http = ThreadPoolHTTP(app, threads=1, apart=[["/healthz"]])
     stuck = [asyncio.create_task(_exchange(http, _scope(path="/api/claps/"))) for _ in range(3)]
     await asyncio.to_thread(entered.wait, 10)  # the one thread is taken, two wait for it
     probe = await _exchange(http, _scope(**probe_scope))
@@ -159,6 +159,27 @@ async def test_the_paths_apart_are_served_while_every_thread_is_busy(probe_scope
     assert not any(task.done() for task in stuck)  # the probe did not wait for them
     release.set()
     assert [m[-1]["body"] for m in await asyncio.gather(*stuck)] == [b"/api/claps/"] * 3
+
+
+@pytest.mark.asyncio
+async def test_each_group_apart_has_a_thread_of_its_own():
+    entered, release = threading.Event(), threading.Event()
+
+    def app(environ, start_response):
+        if environ["PATH_INFO"] == "/readyz":
+            entered.set()
+            release.wait(10)
+        start_response("200 OK", [])
+        return [environ["PATH_INFO"].encode()]
+
+    http = ThreadPoolHTTP(app, threads=1, apart=[["/healthz"], ["/readyz", "/metrics"]])
+    slow = asyncio.create_task(_exchange(http, _scope(path="/readyz")))
+    await asyncio.to_thread(entered.wait, 10)
+    queued = asyncio.create_task(_exchange(http, _scope(path="/metrics")))
+    assert (await _exchange(http, _scope(path="/healthz")))[-1]["body"] == b"/healthz"
+    assert not slow.done() and not queued.done()  # /metrics waits behind /readyz
+    release.set()
+    assert [m[-1]["body"] for m in await asyncio.gather(slow, queued)] == [b"/readyz", b"/metrics"]
 
 
 @pytest.mark.asyncio

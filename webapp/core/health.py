@@ -2,6 +2,7 @@
 release's schema, and Kafka answer)."""
 
 import logging
+import time
 from functools import cache
 
 from confluent_kafka.admin import AdminClient
@@ -38,6 +39,26 @@ def _check_kafka() -> None:
 
 
 CHECKS = {"database": _check_database, "kafka": _check_kafka}
+_answers: dict[tuple[str, ...], tuple[float, dict[str, str]]] = {}  # checks -> (when, failing)
+
+
+def _failing(wanted: list[str]) -> dict[str, str]:
+    """The failing checks among `wanted`, with why. A result younger than
+    READINESS_REUSE is reused: the path is public, and each check can take up to
+    READINESS_TIMEOUT (a slow Kafka) on the thread the readiness probe needs too."""
+    key = tuple(sorted(set(wanted)))
+    reused = _answers.get(key)
+    if reused is not None and time.monotonic() - reused[0] < settings.READINESS_REUSE:
+        return reused[1]
+    failing = {}
+    for part in key:
+        try:
+            CHECKS[part]()
+        except Exception as exc:  # noqa: BLE001 - any failure means "not ready", with why
+            failing[part] = str(exc) or exc.__class__.__name__
+            log.warning("not ready: %s: %s", part, failing[part])
+    _answers[key] = (time.monotonic(), failing)
+    return failing
 
 
 def readyz(request):
@@ -50,13 +71,7 @@ def readyz(request):
             {"error": f"unknown check(s) {sorted(unknown)}; choose from {sorted(CHECKS)}"},
             status=400,
         )
-    failing = {}
-    for part in wanted:
-        try:
-            CHECKS[part]()
-        except Exception as exc:  # noqa: BLE001 - any failure means "not ready", with why
-            failing[part] = str(exc) or exc.__class__.__name__
-            log.warning("not ready: %s: %s", part, failing[part])
+    failing = _failing(wanted)
     if failing:
         # The path is as public as the site: why (hosts, users, migrations) goes to the
         # log, and into the answer only in development.

@@ -20,14 +20,16 @@ BODY_IN_MEMORY = 64 * 1024  # bytes of a request body kept in memory, the rest s
 
 class ThreadPoolHTTP:
     """An ASGI application serving HTTP with a WSGI application on `threads` threads;
-    the paths in `apart` (below the root path, as Django routes them) on one more
-    thread of their own."""
+    each group of paths in `apart` (below the root path, as Django routes them) on one
+    more thread of its own."""
 
-    def __init__(self, wsgi_application, threads: int, apart: Iterable[str] = ()):
+    def __init__(self, wsgi_application, threads: int, apart: Iterable[Iterable[str]] = ()):
         self.wsgi_application = wsgi_application
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="http")
-        self.apart = frozenset(apart)
-        self.apart_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="http-apart")
+        self.lanes = {}
+        for n, paths in enumerate(apart):
+            lane = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"http-apart-{n}")
+            self.lanes.update(dict.fromkeys(paths, lane))
 
     async def __call__(self, scope, receive, send):
         with SpooledTemporaryFile(max_size=BODY_IN_MEMORY) as body:
@@ -45,7 +47,7 @@ class ThreadPoolHTTP:
             # reads only that many bytes; the body is whole here, so its length is known.
             environ.setdefault("CONTENT_LENGTH", str(length))
             response = _Response(send, asyncio.get_running_loop())
-            pool = self.apart_pool if environ["PATH_INFO"] in self.apart else self.pool
+            pool = self.lanes.get(environ["PATH_INFO"], self.pool)
             last = await response.loop.run_in_executor(
                 pool, response.run, self.wsgi_application, environ
             )
