@@ -33,6 +33,10 @@ def test_any_decodable_event_is_recorded_without_error(raws):
     job = ClapJob.objects.create(owner="anon:fuzz", claps=3)
     events = [dataclasses.replace(e, job=str(job.id)) for e in _decodable(raws)]
     record(events)  # neither a DatabaseError (the recorder would retry it for ever) nor worse
+    job.refresh_from_db()
+    assert job.last_seq in {0, *(e.seq for e in events)}
+    finished = Transition.objects.filter(job=job, status__in=FINAL_STATUSES).count()
+    assert finished == (1 if job.final else 0)
 
 
 @st.composite

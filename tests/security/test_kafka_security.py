@@ -5,7 +5,7 @@ librdkafka accepts them, and the password shows up nowhere else."""
 import ssl
 
 import pytest
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Consumer, KafkaException, Producer
 from confluent_kafka.admin import AdminClient
 
 from streams.config import from_env
@@ -56,6 +56,8 @@ def test_librdkafka_accepts_the_configuration(scram_env):
     Producer(kafka.producer()).flush(0)
     Consumer(kafka.consumer("g")).close()
     AdminClient(kafka.admin())
+    with pytest.raises(KafkaException, match="Unsupported hash function"):  # it checks them
+        Producer({**kafka.producer(), "sasl.mechanism": "SCRAM-SHA-1024"})
 
 
 def test_the_password_is_not_in_the_configurations_repr(scram_env):
