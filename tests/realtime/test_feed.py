@@ -3,8 +3,10 @@ events live from the moment it opens."""
 
 import pytest
 from channels.db import database_sync_to_async as db
+from django.contrib.auth.models import User
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import OperationalError
+from django.test import Client
 
 from tests.support.sockets import (
     Events,
@@ -72,6 +74,35 @@ async def test_events_naming_their_feed_reach_it_while_the_database_is_away(
 
         monkeypatch.setattr(ClapJob.objects, "filter", unavailable)  # the relay's look-up
         worker = Events(isolated_kafka, job.id, feed=feed_of(owner))
+        worker.emit(worker.running(), worker.progress(1))
+        received = [await ws.receive_json_from(timeout=10) for _ in range(2)]
+    finally:
+        await ws.disconnect()
+    assert [(m["type"], m["id"]) for m in received] == [
+        ("status", str(job.id)),
+        ("progress", str(job.id)),
+    ]
+
+
+def _log_in_from(session_key: str, username: str = "una") -> str:
+    """Log in through the site's login view from an anonymous session, as a browser
+    does (which adopts its jobs); the signed-in session's key."""
+    password = "long-enough-password-2026"
+    User.objects.create_user(username, password=password)
+    client = Client()
+    client.cookies["sessionid"] = session_key
+    answer = client.post("/accounts/login/", {"username": username, "password": password})
+    assert answer.status_code == 302, answer.content
+    return client.cookies["sessionid"].value
+
+
+async def test_a_job_running_when_its_owner_logs_in_stays_on_their_feed(isolated_kafka):
+    key, anon = await db(new_owner)()
+    job = await db(new_job)(anon)  # published naming the anonymous owner's feed
+    ws = await opened(await db(_log_in_from)(key))
+    try:
+        assert (await db(lambda: ClapJob.objects.get(id=job.id).owner)()).startswith("user:")
+        worker = Events(isolated_kafka, job.id, feed=feed_of(anon))
         worker.emit(worker.running(), worker.progress(1))
         received = [await ws.receive_json_from(timeout=10) for _ in range(2)]
     finally:

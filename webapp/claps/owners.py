@@ -4,6 +4,10 @@ import hashlib
 import secrets
 
 SESSION_KEY = "clap_owner"
+# The feeds of the anonymous owners whose jobs the signed-in user adopted: a job
+# running then names that feed in its events to its end (see jobs_adopt).
+ADOPTED_FEEDS_KEY = "clap_adopted_feeds"
+ADOPTED_FEEDS_KEPT = 5
 
 
 def user_owner(user) -> str:

@@ -9,7 +9,13 @@ from prometheus_client import Counter
 
 from streams import logs, tracing
 from webapp.claps.models import ClapJob, IdempotencyKey, Status
-from webapp.claps.owners import SESSION_KEY, user_owner
+from webapp.claps.owners import (
+    ADOPTED_FEEDS_KEPT,
+    ADOPTED_FEEDS_KEY,
+    SESSION_KEY,
+    feed_of,
+    user_owner,
+)
 from webapp.claps.publisher import publisher
 
 log = logging.getLogger(__name__)
@@ -115,11 +121,14 @@ def jobs_adopt(*, session, user) -> int:
     in one transaction; returns how many. Their sockets and pages follow, since both
     check the owner as the signed-in user from then on. A job still running keeps
     naming the anonymous feed in its events (the name travels with the job), so the
-    user's feed sees it again only in the API's list."""
+    session remembers that feed and the user's feeds follow it too."""
     anon = session.get(SESSION_KEY)
     if not anon:
         return 0
     with transaction.atomic():
         moved = ClapJob.objects.filter(owner=f"anon:{anon}").update(owner=user_owner(user))
     del session[SESSION_KEY]
+    if moved:
+        adopted = [*session.get(ADOPTED_FEEDS_KEY, []), feed_of(f"anon:{anon}")]
+        session[ADOPTED_FEEDS_KEY] = adopted[-ADOPTED_FEEDS_KEPT:]
     return moved

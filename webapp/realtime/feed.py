@@ -16,7 +16,7 @@ import asyncio
 import math
 from collections import OrderedDict
 
-from webapp.claps.owners import feed_of
+from webapp.claps.owners import ADOPTED_FEEDS_KEY, feed_of
 from webapp.realtime.consumers import FORBIDDEN, TOO_MANY, OwnedSocket
 from webapp.realtime.events import feed_group_of, is_final
 from webapp.realtime.lookups import socket_lookup
@@ -25,12 +25,12 @@ REMEMBER = 1_000  # jobs whose newest seq the feed keeps, to drop stale events
 
 
 class OwnerFeedConsumer(OwnedSocket):
-    feed: str | None = None
+    feeds: tuple[str, ...] = ()  # the owner's, then those of anonymous owners it adopted
     relay = None
 
     async def connect(self):
         relay = await self._relay()
-        owner = await self._who()
+        owner, adopted = await self._who()
         if owner is None:
             await self._refuse(FORBIDDEN)
             return
@@ -38,14 +38,15 @@ class OwnerFeedConsumer(OwnedSocket):
             await self._refuse(TOO_MANY)
             return
         self._count_in()
-        self.feed, self.relay = feed_of(owner), relay
+        self.feeds, self.relay = (feed_of(owner), *adopted), relay
         self._newest: OrderedDict[str, float] = OrderedDict()  # job -> seq; inf once final
         self._held: set[asyncio.Task] = set()  # done events waiting for their applause
         # Watched and joined before the handshake completes: a job submitted once the
         # client sees the socket open has every event relayed here.
-        relay.watch(self.feed)
-        self.group = feed_group_of(self.feed)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        for feed in self.feeds:
+            relay.watch(feed)
+            await self.channel_layer.group_add(feed_group_of(feed), self.channel_name)
+        self.group = feed_group_of(self.feeds[0])  # the one the base class leaves
         await self.accept()
 
     async def clap_event(self, event):
@@ -70,12 +71,14 @@ class OwnerFeedConsumer(OwnedSocket):
         await self.send_json(message)
 
     async def disconnect(self, code):
-        if self.feed is not None:
-            for task in self._held:
-                task.cancel()
-            self.relay.unwatch(self.feed)
+        for task in getattr(self, "_held", ()):
+            task.cancel()
+        for feed in self.feeds:
+            self.relay.unwatch(feed)
+        for feed in self.feeds[1:]:
+            await self.channel_layer.group_discard(feed_group_of(feed), self.channel_name)
         await super().disconnect(code)
 
     @socket_lookup
-    def _who(self) -> str | None:
-        return self._caller()
+    def _who(self) -> tuple[str | None, list[str]]:
+        return self._caller(), list(self.scope["session"].get(ADOPTED_FEEDS_KEY, []))
