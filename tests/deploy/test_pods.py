@@ -107,6 +107,19 @@ IMAGE = re.compile(
 )
 
 
+def test_prod_reserves_the_memory_each_process_may_use(built_all):
+    """Memory request = limit in prod, for every process, the Jobs too: a node under
+    pressure evicts first the pods that use more than they asked for."""
+    objects = built_all["kustomize/overlays/prod"]
+    sizes = {
+        name_of(obj): {c["resources"]["requests"]["memory"] for c in containers(t["spec"])}
+        | {c["resources"]["limits"]["memory"] for c in containers(t["spec"])}
+        for obj, t in workloads(objects)
+    }
+    assert {name: len(size) for name, size in sizes.items()} == dict.fromkeys(sizes, 1)
+    assert {"Deployment", "Job", "CronJob"} <= {name.split("/")[0] for name in sizes}
+
+
 def test_every_pod_of_the_pods_e2e_build_runs_on_the_node(built_all):
     """The node is tainted for these pods and pulls nothing; they reach the broker and
     PostgreSQL on its loopback, so a pod template the patch misses never runs there."""
