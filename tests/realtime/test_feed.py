@@ -61,6 +61,15 @@ async def test_a_feed_opened_before_the_job_gets_its_events_live_and_stays_open(
     assert (after_done["id"], after_done["type"]) == (str(second.id), "status")
 
 
+async def _running_then_progress(ws, kafka, job_id, feed: str) -> list[tuple[str, str]]:
+    """A worker's running and progress events of the job, naming `feed`: what the
+    socket then receives, as (type, job)."""
+    worker = Events(kafka, job_id, feed=feed)
+    worker.emit(worker.running(), worker.progress(1))
+    received = [await ws.receive_json_from(timeout=10) for _ in range(2)]
+    return [(m["type"], m["id"]) for m in received]
+
+
 async def test_events_naming_their_feed_reach_it_while_the_database_is_away(
     isolated_kafka, monkeypatch
 ):
@@ -73,15 +82,10 @@ async def test_events_naming_their_feed_reach_it_while_the_database_is_away(
             raise OperationalError("the database is restarting")
 
         monkeypatch.setattr(ClapJob.objects, "filter", unavailable)  # the relay's look-up
-        worker = Events(isolated_kafka, job.id, feed=feed_of(owner))
-        worker.emit(worker.running(), worker.progress(1))
-        received = [await ws.receive_json_from(timeout=10) for _ in range(2)]
+        received = await _running_then_progress(ws, isolated_kafka, job.id, feed_of(owner))
     finally:
         await ws.disconnect()
-    assert [(m["type"], m["id"]) for m in received] == [
-        ("status", str(job.id)),
-        ("progress", str(job.id)),
-    ]
+    assert received == [("status", str(job.id)), ("progress", str(job.id))]
 
 
 def _log_in_from(session_key: str, username: str = "una") -> str:
@@ -102,15 +106,10 @@ async def test_a_job_running_when_its_owner_logs_in_stays_on_their_feed(isolated
     ws = await opened(await db(_log_in_from)(key))
     try:
         assert (await db(lambda: ClapJob.objects.get(id=job.id).owner)()).startswith("user:")
-        worker = Events(isolated_kafka, job.id, feed=feed_of(anon))
-        worker.emit(worker.running(), worker.progress(1))
-        received = [await ws.receive_json_from(timeout=10) for _ in range(2)]
+        received = await _running_then_progress(ws, isolated_kafka, job.id, feed_of(anon))
     finally:
         await ws.disconnect()
-    assert [(m["type"], m["id"]) for m in received] == [
-        ("status", str(job.id)),
-        ("progress", str(job.id)),
-    ]
+    assert received == [("status", str(job.id)), ("progress", str(job.id))]
 
 
 async def test_a_done_waiting_for_its_applause_does_not_hold_back_other_jobs(isolated_kafka):
