@@ -10,7 +10,8 @@
   let busy = false;
 
   async function refresh() {
-    if (busy || document.hidden) {
+    // Not while the keyboard is on a link inside: replacing the markup would drop it.
+    if (busy || document.hidden || live.contains(document.activeElement)) {
       return;
     }
     busy = true;

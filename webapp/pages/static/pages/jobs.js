@@ -1,7 +1,8 @@
 // The home page's list of recent claps: follows them all over the owner's feed
 // (/ws/claps/) and updates each status badge live, until none is left to finish.
 // The feed carries only what happens after it opens, so each unfinished job is read
-// from the API once it is open. Without sockets the list stays as it was loaded.
+// from the API once it is open. Without sockets (or after GIVE_UP_AFTER handshakes
+// in a row that never opened) the list stays as it was loaded.
 "use strict";
 
 (() => {
@@ -12,8 +13,10 @@
   const RANK = { queued: 0, running: 1, done: 2, failed: 2, cancelled: 2 };
   const REFUSED = new Set([4403, 4429]);
   const MAX_BACKOFF_MS = 15000;
+  const GIVE_UP_AFTER = 5;
   const items = new Map([...list.querySelectorAll("li[data-job]")].map((li) => [li.dataset.job, li]));
   let backoff = 1000;
+  let failedOpens = 0;
 
   const unfinished = () => [...items.values()].filter((li) => RANK[li.dataset.status] < 2);
 
@@ -43,9 +46,14 @@
     if (!unfinished().length) return;
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const ws = new WebSocket(`${scheme}://${location.host}/ws/claps/`);
-    ws.onopen = () => {
+    let opened = false;
+    ws.onopen = async () => {
+      opened = true;
       backoff = 1000;
-      catchUp();
+      failedOpens = 0;
+      await catchUp();
+      // Every job may have ended before the feed opened: its socket slot is freed.
+      if (!unfinished().length) ws.close(1000);
     };
     ws.onmessage = (event) => {
       const msg = JSON.parse(event.data);
@@ -53,8 +61,10 @@
       if (!unfinished().length) ws.close(1000);
     };
     ws.onclose = (event) => {
-      if (REFUSED.has(event.code) || !unfinished().length) return;
-      setTimeout(connect, backoff);
+      if (!opened) failedOpens += 1;
+      if (REFUSED.has(event.code) || !unfinished().length || failedOpens >= GIVE_UP_AFTER) return;
+      // Jittered: after a deploy, every open tab does not come back at the same instant.
+      setTimeout(connect, backoff * (0.75 + Math.random() / 2));
       backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
     };
   }
