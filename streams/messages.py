@@ -36,6 +36,10 @@ MAX_RESULT = 1 << 20  # bytes of an inflated result: the longest clip (3 s) is 9
 # the worker copies it onto the job's events, so the web processes route each event to
 # its owner's feed without asking the database whose job it is.
 MAX_FEED = 64
+# The longest worker id the database stores (its column); PostgreSQL's text holds no
+# NUL. An event the decoder let through but the database refused would be retried by
+# the recorder for ever, so both are refused here.
+MAX_WORKER = 120
 
 RUNNING, PROGRESS, DONE, FAILED, CANCELLED = "running", "progress", "done", "failed", "cancelled"
 EVENT_TYPES = (RUNNING, PROGRESS, DONE, FAILED, CANCELLED)
@@ -131,6 +135,15 @@ def _kind_name(kind) -> str:
     return names.get(kind, kind.__name__)
 
 
+def _stored_text(data: dict, name: str, longest: int | None = None) -> str:
+    value = _field(data, name, str, optional=True) or ""
+    if "\x00" in value:
+        raise MalformedMessage(f"field {name!r} holds a NUL character")
+    if longest is not None and len(value) > longest:
+        raise MalformedMessage(f"field {name!r} longer than {longest} characters")
+    return value
+
+
 def _feed(data: dict) -> str:
     feed = _field(data, "feed", str, optional=True) or ""
     if len(feed) > MAX_FEED:
@@ -224,12 +237,12 @@ class JobEvent:
             type=kind,
             seq=_int(data, "seq", 0, MAX_INT64),
             at=_time(data, "at"),
-            worker=_field(data, "worker", str, optional=True) or "",
+            worker=_stored_text(data, "worker", MAX_WORKER),
             partition=_int(data, "partition", 0, MAX_INT32, optional=True),
             offset=_int(data, "offset", 0, MAX_INT64, optional=True),
             done=_int(data, "done", 0, MAX_CLAPS, optional=True),
             total=_int(data, "total", 0, MAX_CLAPS, optional=True),
-            error=_field(data, "error", str, optional=True) or "",
+            error=_stored_text(data, "error"),
             result_deflated=result,
             feed=_feed(data),
         )

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from streams.envvars import ConfigError, env_float, env_int, env_str
 from streams.logs import log_format_from_env
+from streams.messages import MAX_WORKER
 
 GROUP_PROTOCOLS = ("consumer", "classic")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -36,6 +37,13 @@ def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
         if value.lower() == choice.lower():
             return choice
     raise ConfigError(f"{name}={value!r} is not one of {', '.join(choices)}")
+
+
+def _worker_id(value: str) -> str:
+    """The id every event carries; one the recorder could not store is refused here."""
+    if len(value) > MAX_WORKER:
+        raise ConfigError(f"WORKER_ID is longer than {MAX_WORKER} characters: {value!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -57,7 +65,7 @@ class WorkerSettings:
     @classmethod
     def from_env(cls) -> "WorkerSettings":
         return cls(
-            worker_id=env_str("WORKER_ID") or f"{socket.gethostname()}-{os.getpid()}",
+            worker_id=_worker_id(env_str("WORKER_ID") or f"{socket.gethostname()}-{os.getpid()}"),
             instance_id=env_str("WORKER_INSTANCE_ID", cls.instance_id),
             group_protocol=_choice("WORKER_GROUP_PROTOCOL", cls.group_protocol, GROUP_PROTOCOLS),
             backlog_seconds=env_float("WORKER_BACKLOG_SECONDS", cls.backlog_seconds, minimum=0.1),

@@ -61,6 +61,7 @@ def test_values_from_the_environment(env):
         ("WORKER_BACKLOG_SECONDS", "0", "below the minimum"),
         ("CLAP_WORK_MS", "fast", "not an integer"),
         ("MAX_ATTEMPTS", "0", "below the minimum"),
+        ("WORKER_ID", "w" * 121, "longer than 120 characters"),
     ],
 )
 def test_bad_values_fail_loudly(env, name, value, message):
