@@ -52,6 +52,7 @@ DLQ_TOPIC = "original.topic"
 DLQ_PARTITION = "original.partition"
 DLQ_OFFSET = "original.offset"
 DLQ_FAILED_AT = "failed.at"
+DLQ_LEFT_OUT = "left.out"  # what of the original the copy leaves out, and why
 
 
 class MalformedMessage(ValueError):

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from confluent_kafka import KafkaError, Producer
+from confluent_kafka import KafkaError, KafkaException, Producer
 
 from streams import tracing
 from streams.config import KafkaConfig
@@ -20,6 +20,7 @@ from streams.messages import (
     DLQ_ATTEMPTS,
     DLQ_ERROR,
     DLQ_FAILED_AT,
+    DLQ_LEFT_OUT,
     DLQ_OFFSET,
     DLQ_PARTITION,
     DLQ_TOPIC,
@@ -113,7 +114,23 @@ class Reporter:
                 (DLQ_OFFSET, str(msg.offset())),
                 (DLQ_FAILED_AT, datetime.now(UTC).isoformat()),
             ]
-            self._produce(self.topics.dlq, msg.key(), msg.value(), outcome.delivered, headers)
+            self._dead_letter(msg, headers, outcome.delivered)
+
+    def _dead_letter(self, msg, headers, on_delivery) -> None:
+        """A copy of the message on the dead-letter topic. A message near the size limit
+        no longer fits once the headers are added: it goes without its value (then its
+        key), saying so, or the worker would stop on it at every start."""
+        key, value = msg.key(), msg.value()
+        copies = [(key, value, []), (key, None, ["value"]), (None, None, ["key", "value"])]
+        for n, (copy_key, copy_value, left_out) in enumerate(copies):
+            noted = [(DLQ_LEFT_OUT, _left_out(left_out, key, value))] if left_out else []
+            try:
+                self._produce(self.topics.dlq, copy_key, copy_value, on_delivery, headers + noted)
+                return
+            except KafkaException as exc:
+                too_large = exc.args[0].code() == KafkaError.MSG_SIZE_TOO_LARGE
+                if not too_large or n == len(copies) - 1:
+                    raise
 
     def _produce(self, topic, key, value, on_delivery, headers=()) -> None:
         # The job's trace goes on with whatever reads these: the recorder, the relay.
@@ -178,6 +195,11 @@ class JobReport:
     def failed(self, error: str, done: int, attempts: int) -> None:
         event = self._event(FAILED, done=done, error=error)
         self.reporter.finish(self.ticket, [event], dead_letter=(error, attempts))
+
+
+def _left_out(parts: list[str], key: bytes | None, value: bytes | None) -> str:
+    sizes = {"key": len(key or b""), "value": len(value or b"")}
+    return ", ".join(f"{part} ({sizes[part]} bytes)" for part in parts) + ": too large to copy"
 
 
 def _job_id(key: bytes | None) -> str | None:

@@ -6,6 +6,7 @@ from streams.messages import (
     DLQ_ATTEMPTS,
     DLQ_ERROR,
     DLQ_FAILED_AT,
+    DLQ_LEFT_OUT,
     DLQ_OFFSET,
     DLQ_PARTITION,
     DLQ_TOPIC,
@@ -86,3 +87,24 @@ def test_a_clap_that_keeps_failing_is_retried_then_dead_lettered(config, outputs
     assert headers[DLQ_ATTEMPTS] == "3"
     assert headers[DLQ_ERROR] == failed.error
     assert (letter.key(), letter.value()) == (doomed.id.encode(), doomed.encode())
+
+
+def test_a_message_too_large_to_copy_is_dead_lettered_without_its_value(
+    config, outputs, start_worker
+):
+    worker = start_worker()
+    huge = b"x" * 999_900  # a record of its own, but not with the dead-letter headers
+    good = job(claps=1)
+    produce(config, (b"big", huge), good, partition=0)
+
+    wait_until(
+        lambda: outputs.dead_letters and outputs.final(good.id),
+        30,
+        "the dead letter and the good job",
+        tick=driving(worker, outputs),
+    )
+    (letter,) = outputs.dead_letters
+    headers = _headers(letter)
+    assert (letter.key(), letter.value()) == (b"big", None)
+    assert headers[DLQ_ERROR] == "not JSON"
+    assert headers[DLQ_LEFT_OUT] == "value (999900 bytes): too large to copy"
