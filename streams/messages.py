@@ -136,20 +136,13 @@ def _kind_name(kind) -> str:
     return names.get(kind, kind.__name__)
 
 
-def _stored_text(data: dict, name: str, longest: int | None = None) -> str:
+def _text(data: dict, name: str, longest: int | None = None) -> str:
     value = _field(data, name, str, optional=True) or ""
     if "\x00" in value:
         raise MalformedMessage(f"field {name!r} holds a NUL character")
     if longest is not None and len(value) > longest:
         raise MalformedMessage(f"field {name!r} longer than {longest} characters")
     return value
-
-
-def _feed(data: dict) -> str:
-    feed = _field(data, "feed", str, optional=True) or ""
-    if len(feed) > MAX_FEED:
-        raise MalformedMessage(f"field 'feed' longer than {MAX_FEED} characters")
-    return feed
 
 
 def _job_id(data: dict, name: str = "id") -> str:
@@ -195,7 +188,7 @@ class JobRequest:
             raise MalformedMessage(f"note longer than {MAX_NOTE} characters")
         fail_at = _field(data, "fail_at_clap", int, optional=True)
         submitted = _time(data, "submitted_at", optional=True) or 0.0
-        return cls(_job_id(data), claps, note, submitted, fail_at, _feed(data))
+        return cls(_job_id(data), claps, note, submitted, fail_at, _text(data, "feed", MAX_FEED))
 
 
 @dataclass(frozen=True)
@@ -238,14 +231,14 @@ class JobEvent:
             type=kind,
             seq=_int(data, "seq", 0, MAX_INT64),
             at=_time(data, "at"),
-            worker=_stored_text(data, "worker", MAX_WORKER),
+            worker=_text(data, "worker", MAX_WORKER),
             partition=_int(data, "partition", 0, MAX_INT32, optional=True),
             offset=_int(data, "offset", 0, MAX_INT64, optional=True),
             done=_int(data, "done", 0, MAX_CLAPS, optional=True),
             total=_int(data, "total", 0, MAX_CLAPS, optional=True),
-            error=_stored_text(data, "error"),
+            error=_text(data, "error"),
             result_deflated=result,
-            feed=_feed(data),
+            feed=_text(data, "feed", MAX_FEED),
         )
 
 

@@ -118,19 +118,17 @@ class Reporter:
 
     def _dead_letter(self, msg, headers, on_delivery) -> None:
         """A copy of the message on the dead-letter topic. A message near the size limit
-        no longer fits once the headers are added: it goes without its value (then its
-        key), saying so, or the worker would stop on it at every start."""
+        no longer fits once the headers are added: then the headers go alone, saying
+        what was left out, or the worker would stop on it at every start."""
         key, value = msg.key(), msg.value()
-        copies = [(key, value, []), (key, None, ["value"]), (None, None, ["key", "value"])]
-        for n, (copy_key, copy_value, left_out) in enumerate(copies):
-            noted = [(DLQ_LEFT_OUT, _left_out(left_out, key, value))] if left_out else []
-            try:
-                self._produce(self.topics.dlq, copy_key, copy_value, on_delivery, headers + noted)
-                return
-            except KafkaException as exc:
-                too_large = exc.args[0].code() == KafkaError.MSG_SIZE_TOO_LARGE
-                if not too_large or n == len(copies) - 1:
-                    raise
+        try:
+            self._produce(self.topics.dlq, key, value, on_delivery, headers)
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.MSG_SIZE_TOO_LARGE:
+                raise
+            left_out = f"key ({len(key or b'')} bytes) and value ({len(value or b'')} bytes)"
+            noted = [*headers, (DLQ_LEFT_OUT, f"{left_out}: too large to copy")]
+            self._produce(self.topics.dlq, None, None, on_delivery, noted)
 
     def _produce(self, topic, key, value, on_delivery, headers=()) -> None:
         # The job's trace goes on with whatever reads these: the recorder, the relay.
@@ -195,11 +193,6 @@ class JobReport:
     def failed(self, error: str, done: int, attempts: int) -> None:
         event = self._event(FAILED, done=done, error=error)
         self.reporter.finish(self.ticket, [event], dead_letter=(error, attempts))
-
-
-def _left_out(parts: list[str], key: bytes | None, value: bytes | None) -> str:
-    sizes = {"key": len(key or b""), "value": len(value or b"")}
-    return ", ".join(f"{part} ({sizes[part]} bytes)" for part in parts) + ": too large to copy"
 
 
 def _job_id(key: bytes | None) -> str | None:
