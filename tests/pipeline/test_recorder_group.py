@@ -2,10 +2,12 @@
 exactly one of them, the holder of partition 0, sweeps the outbox."""
 
 import pytest
-from confluent_kafka import Producer
+from confluent_kafka import Producer, TopicPartition
+from django.db import OperationalError
 
 from streams import messages
 from tools.waiting import wait_until
+from webapp.claps import recorder as recorder_module
 from webapp.claps.models import ClapJob, Status
 from webapp.claps.recorder import SWEEPER_PARTITION, Recorder
 
@@ -34,6 +36,12 @@ def _running(kafka, job: ClapJob) -> None:
     producer = Producer(kafka.producer())
     producer.produce(kafka.topics.events, key=str(job.id), value=event.encode())
     assert producer.flush(10) == 0
+
+
+def _recorded(member: Recorder, kind: str) -> float | None:
+    return member.metrics.registry.get_sample_value(
+        "clapstream_recorder_events_total", {"type": kind}
+    )
 
 
 def test_members_split_the_partitions_and_one_sweeps(isolated_kafka):
@@ -85,6 +93,52 @@ def test_members_split_the_partitions_and_one_sweeps(isolated_kafka):
             timeout=15,
             what="the new sweeper to publish the lost job",
         )
+    finally:
+        for member in members:
+            member.close()
+
+
+@pytest.mark.parametrize("database_away", [False, True], ids=["written", "database-away"])
+def test_partitions_revoked_while_their_batch_is_in_hand_go_to_the_next_holder(
+    isolated_kafka, monkeypatch, database_away
+):
+    """A rebalance can revoke a partition inside poll_batch, after its first events
+    came. The member must not store or seek its offsets (the consumer refuses, and the
+    member would die): its next holder reads the events again."""
+    partitions = set(range(isolated_kafka.topics.events_partitions))
+    first = Recorder(isolated_kafka)
+    members = [first]
+    try:
+        _step_until(members, lambda: first.partitions == partitions, "the first member's join")
+        job = ClapJob.objects.create(owner="anon:x", claps=1)
+        write = recorder_module.record
+
+        def revoked_while_writing(events):
+            # What a rebalance inside poll_batch leaves: the consumer and the member
+            # no longer hold the partitions whose events are in hand.
+            held = [TopicPartition(isolated_kafka.topics.events, p) for p in first.partitions]
+            first.consumer.unassign()
+            first._on_revoke(first.consumer, held)
+            if database_away:
+                raise OperationalError("the database went away")
+            return write(events)
+
+        monkeypatch.setattr(recorder_module, "record", revoked_while_writing)
+        _running(isolated_kafka, job)
+        _step_until(members, lambda: not first.partitions, "the event in hand")
+        monkeypatch.setattr(recorder_module, "record", write)
+        assert first.db_failures == int(database_away)
+        first.close()
+        members.remove(first)
+
+        second = Recorder(isolated_kafka)
+        members.append(second)
+        _step_until(
+            members,
+            lambda: _recorded(second, messages.RUNNING) == 1,
+            "the next holder to read the event again",
+        )
+        assert ClapJob.objects.get(id=job.id).status == Status.RUNNING
     finally:
         for member in members:
             member.close()

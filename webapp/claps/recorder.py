@@ -18,9 +18,10 @@ import logging
 import socket
 import time
 from collections import Counter
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, Message, TopicPartition
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections
 
@@ -112,9 +113,17 @@ class Recorder:
         self._count(events)
         self._trace(events, sources, started, time.time())
         self.db_failures = 0
-        for msg in last.values():
+        for msg in self._held(last.values()):
             self.consumer.store_offsets(msg)
         return True
+
+    def _held(self, batch: Iterable[Message]) -> list[Message]:
+        """The messages of partitions this member still holds. A rebalance may revoke a
+        partition inside poll_batch, after its first messages came: storing or seeking
+        its offsets then raises. Its events were written anyway, harmlessly (every
+        writer locks the job's row and applies only newer events); its new holder reads
+        them again from the last commit."""
+        return [msg for msg in batch if msg.partition() in self.partitions]
 
     def _count(self, events: list[messages.JobEvent]) -> None:
         written = messages.now()
@@ -146,7 +155,7 @@ class Recorder:
         """The database is away: read the same events again once it is back."""
         self.db_failures += 1
         first: dict[tuple[str, int], int] = {}
-        for msg in batch:
+        for msg in self._held(batch):
             first.setdefault((msg.topic(), msg.partition()), msg.offset())
         for (topic, partition), offset in first.items():
             self.consumer.seek(TopicPartition(topic, partition, offset))
