@@ -6,19 +6,14 @@ import json
 import re
 import urllib.error
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core import mail
 
+from tests.support.browser import off_the_loop
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "a-long-clap-2026"
-
-
-def orm(fn):
-    """Run ORM code off this thread: the browser's event loop keeps Django out of it."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(fn).result()
 
 
 def api(base, path, token=None, body=None) -> tuple[int, dict]:
@@ -97,7 +92,7 @@ def test_an_account_from_sign_up_to_deletion(live_server, fake_publisher, access
     audit.check(page, "home, signed in")
     job_id = job_url.rstrip("/").rsplit("/", 1)[1]
     expect(page.locator(f'a[href="/claps/{job_id}/"]')).to_be_visible()
-    user_id = orm(lambda: ClapJob.objects.get(id=job_id).owner)
+    user_id = off_the_loop(lambda: ClapJob.objects.get(id=job_id).owner)
     assert user_id.startswith("user:")
 
     # Log out, then in again.
@@ -166,7 +161,7 @@ def test_an_account_from_sign_up_to_deletion(live_server, fake_publisher, access
     expect(
         page.get_by_text("Your account is deleted, with 2 job(s) and 0 token(s)")
     ).to_be_visible()
-    assert orm(lambda: ClapJob.objects.filter(owner=user_id).count()) == 0
+    assert off_the_loop(lambda: ClapJob.objects.filter(owner=user_id).count()) == 0
 
     audit.save(artifacts / "accessibility-accounts.json")
     assert audit.failures() == []

@@ -89,12 +89,19 @@ def test_submit_watch_and_hear_the_applause(stack, browser, artifacts):
     visitor.close()
 
 
-# Stands in for a network where WebSockets never get through: every attempt fails.
+# Stands in for a network where WebSockets never get through: every attempt fails,
+# counted in window.socketsTried.
 FAILING_SOCKETS = """
+window.socketsTried = 0;
 window.WebSocket = class extends EventTarget {
   constructor() {
     super();
-    setTimeout(() => this.dispatchEvent(new CloseEvent("close", { code: 1006 })), 10);
+    window.socketsTried += 1;
+    setTimeout(() => {
+      const event = new CloseEvent("close", { code: 1006 });
+      this.dispatchEvent(event);
+      if (this.onclose) this.onclose(event);
+    }, 10);
   }
 };
 """

@@ -3,10 +3,10 @@ worker over real Kafka: the job becomes the account's, and the page that watches
 sees it finish, even across a reconnect made with the new, logged-in session."""
 
 import re
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.support.browser import off_the_loop
 from tests.support.pipeline import start_web
 
 pytestmark = [pytest.mark.kafka, pytest.mark.browser]
@@ -62,8 +62,7 @@ def test_log_in_mid_job_and_see_it_finish(stack, frank, accessibility, artifacts
     expect(tab.get_by_role("link", name="frank")).to_be_visible(timeout=30_000)
     expect(tab.locator(f'a[href="/claps/{job_id}/"]')).to_be_visible(timeout=30_000)
     audit.check(tab, "home, logged in mid-job")
-    with ThreadPoolExecutor(1) as pool:  # the ORM stays off the browser's event loop
-        owner = pool.submit(lambda: ClapJob.objects.get(id=job_id).owner).result()
+    owner = off_the_loop(lambda: ClapJob.objects.get(id=job_id).owner)
     assert owner == f"user:{frank.pk}"
 
     # The open socket goes on; drop it, and the page's reconnect (now with the

@@ -3,7 +3,6 @@ worker and the recorder at work): it refreshes itself without a reload, under th
 site's Content-Security-Policy, and leaves a screenshot."""
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from itertools import count
 
@@ -11,6 +10,7 @@ import pytest
 from django.db import connection
 from django.db.models import F
 
+from tests.support.browser import off_the_loop
 from tests.support.kafka import commit
 from tools.waiting import wait_until
 from webapp.claps import services
@@ -41,20 +41,6 @@ def every(seconds: float, step):
         thread.join()
 
 
-def on_a_thread(query):
-    """query() on a thread of its own, its result here: the ORM must not run where the
-    browser's event loop runs."""
-
-    def run():
-        try:
-            return query()
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(run).result()
-
-
 def test_dashboard_under_load(
     live_server, admin_client, isolated_kafka, sampler, stack, artifacts, browser
 ):
@@ -83,7 +69,7 @@ def test_dashboard_under_load(
 
     with every(0.5, sampler.sample_step), every(0.25, submit_batch):
         # A backlog on the charts before a worker starts to take it down.
-        wait_until(lambda: on_a_thread(backlog_sampled), 30, "two samples with a backlog")
+        wait_until(lambda: off_the_loop(backlog_sampled), 30, "two samples with a backlog")
         stack.worker("worker-1", CLAP_WORK_MS="10")
         page.goto(f"{live_server.url}/admin/streams/")
         assert page.locator("svg.chart").count() == 2
@@ -95,3 +81,42 @@ def test_dashboard_under_load(
         page.locator("table.workers td", has_text="worker-1").wait_for(timeout=10_000)
         page.screenshot(path=artifacts / "dashboard.png", full_page=True)
     assert [f for f in failed if not f.endswith("/favicon.ico")] == []
+
+
+# Counts the page's requests for the live fragment, in window.liveFetches.
+LIVE_FETCHES_COUNTED = """
+window.liveFetches = 0;
+const realFetch = window.fetch;
+window.fetch = (url, options) => {
+  if (String(url).includes("live")) window.liveFetches += 1;
+  return realFetch(url, options);
+};
+"""
+
+
+def test_the_live_part_waits_while_the_keyboard_is_inside_it(
+    live_server, admin_client, isolated_kafka, browser
+):
+    """Replacing the markup under the keyboard's focus would drop it: no refresh then."""
+    context = browser.new_context()
+    session = admin_client.cookies["sessionid"].value
+    context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
+    context.add_init_script(LIVE_FETCHES_COUNTED)
+    page = context.new_page()
+    page.clock.install()  # the refresh timer runs only when the test advances it
+    page.goto(f"{live_server.url}/admin/streams/")
+    every = int(page.locator("#streams-live").get_attribute("data-refresh-ms"))
+
+    page.evaluate(
+        "() => { const cell = document.querySelector('#streams-live *');"
+        " cell.tabIndex = -1; cell.focus(); cell.dataset.focused = 'yes'; }"
+    )
+    page.clock.run_for(3 * every)
+    assert page.evaluate("window.liveFetches") == 0
+    assert page.evaluate("document.activeElement.dataset.focused") == "yes"
+
+    page.evaluate("() => document.activeElement.blur()")
+    page.clock.run_for(every)
+    assert page.evaluate("window.liveFetches") == 1
+    page.wait_for_selector("#streams-live[data-updated]", state="attached", timeout=10_000)
+    context.close()

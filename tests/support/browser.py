@@ -3,7 +3,10 @@ path. A run without it fails (CI installs it); it never skips silently."""
 
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from django.db import connection
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_ARGS = [
@@ -33,3 +36,18 @@ def find_chromium(candidates: tuple[str, ...] = CANDIDATES) -> str:
     raise FileNotFoundError(
         f"no Chromium found (tried {', '.join(candidates)}); install it or set CHROMIUM"
     )
+
+
+def off_the_loop(query):
+    """query() on a thread of its own, its result here. While a browser is open this
+    thread runs Playwright's event loop, and Django refuses queries there (as it does
+    in a Playwright handler)."""
+
+    def run():
+        try:
+            return query()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(run).result()
