@@ -4,8 +4,8 @@ Recorders form one consumer group. A job's events are keyed by its id, so they s
 on one partition, and the member that holds a partition is the single writer of its
 jobs. The outbox sweep runs in one member only: the one holding partition 0 of the
 events topic (SWEEPER_PARTITION). In a rebalance the group's protocol revokes a
-partition from its old holder (the callback runs in that member's own poll, between
-two loop steps, so never during a sweep) before assigning it anew, so two sweeps
+partition from its old holder (the callback runs in that member's own poll, in its
+record step, so never during a sweep) before assigning it anew, so two sweeps
 never overlap in a working group; a member cut off from the group may still sweep
 until it notices, and that is harmless: a job published twice is performed and
 recorded once (workers and recording are idempotent).
