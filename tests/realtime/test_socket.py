@@ -1,6 +1,7 @@
 """/ws/claps/<id>/ against the real broker: who gets in, the snapshot, live events."""
 
 import asyncio
+import contextlib
 import secrets
 import threading
 
@@ -15,6 +16,7 @@ from tests.support.sockets import (
     Events,
     close_code,
     connected,
+    feed,
     new_job,
     new_owner,
     socket,
@@ -22,7 +24,7 @@ from tests.support.sockets import (
     until_final,
 )
 from webapp.claps.models import ClapJob, Status
-from webapp.claps.owners import user_owner
+from webapp.claps.owners import feed_of, user_owner
 from webapp.realtime import consumers
 from webapp.realtime.events import group_of
 from webapp.realtime.relay import start_relay
@@ -275,3 +277,45 @@ async def test_a_queued_job_is_told_its_place_in_line(isolated_kafka):
         assert await ws.receive_nothing(timeout=consumers.POSITION_EVERY + 0.5)
     finally:
         await ws.disconnect()
+
+
+async def test_what_a_client_sends_is_ignored_and_its_socket_goes_on(isolated_kafka, monkeypatch):
+    monkeypatch.setattr(consumers, "MAX_SOCKETS_PER_SESSION", 1)
+    key, owner = await db(new_owner)()
+    job = await db(new_job)(owner)
+    ws = await connected(job.id, key)
+    assert (await ws.receive_json_from(timeout=5))["type"] == "snapshot"
+    await ws.send_to(bytes_data=b"\x00")
+    await ws.send_to(text_data="not json")
+    worker = Events(isolated_kafka, job.id)
+    worker.emit(worker.running())
+    assert (await ws.receive_json_from(timeout=10))["type"] == "status"
+    await ws.disconnect()
+    again = await connected(job.id, key)  # the session's one socket was given back
+    assert (await again.receive_json_from(timeout=5))["type"] == "snapshot"
+    await again.disconnect()
+
+
+@pytest.mark.parametrize("path", ["job", "feed"])
+async def test_a_socket_the_server_cancels_gives_back_its_place(isolated_kafka, monkeypatch, path):
+    """daphne cancels a socket still running 10 s after its client left (one holding
+    `done` for its applause, say); Channels then skips disconnect()."""
+    monkeypatch.setattr(consumers, "MAX_SOCKETS_PER_SESSION", 1)
+    key, owner = await db(new_owner)()
+    job = await db(new_job)(owner)
+    opened = await (connected(job.id, key) if path == "job" else _feed_connected(key))
+    opened.future.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await opened.future
+    relay = start_relay()
+    assert feed_of(owner) not in relay._watched
+    again = await connected(job.id, key)
+    assert (await again.receive_json_from(timeout=5))["type"] == "snapshot"
+    await again.disconnect()
+
+
+async def _feed_connected(key):
+    ws = await feed(key)
+    accepted, _ = await ws.connect(timeout=15)
+    assert accepted
+    return ws

@@ -58,6 +58,20 @@ class OwnedSocket(AsyncJsonWebsocketConsumer):
         await self.disconnect(message["code"])  # these consumers keep no `groups` list
         raise StopConsumer()
 
+    async def __call__(self, scope, receive, send):
+        # disconnect() gives back the socket's place in its session, its groups and
+        # tasks, and Channels calls it only on the client's disconnect. A socket can
+        # also end by an exception in a handler, or by daphne cancelling it (a socket
+        # holding `done` for its applause when its client left): then here.
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.disconnect(1011)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        """Clients have nothing to say on these sockets. What one sends anyway is
+        ignored: Channels' JSON decoding would raise on it and end the socket."""
+
     async def _relay(self):
         relay = start_relay()
         try:
@@ -82,9 +96,12 @@ class OwnedSocket(AsyncJsonWebsocketConsumer):
         await self.close(code=code)
 
     async def disconnect(self, code):
+        """Releases what the socket holds; once, however often it is called."""
         if self.group is not None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            group, self.group = self.group, None
+            await self.channel_layer.group_discard(group, self.channel_name)
         if self.counted:
+            self.counted = False
             _open_per_session[self.session_key] -= 1
             if _open_per_session[self.session_key] <= 0:
                 del _open_per_session[self.session_key]

@@ -73,9 +73,10 @@ class OwnerFeedConsumer(OwnedSocket):
     async def disconnect(self, code):
         for task in getattr(self, "_held", ()):
             task.cancel()
-        for feed in self.feeds:
+        feeds, self.feeds = self.feeds, ()
+        for feed in feeds:
             self.relay.unwatch(feed)
-        for feed in self.feeds[1:]:
+        for feed in feeds[1:]:
             await self.channel_layer.group_discard(feed_group_of(feed), self.channel_name)
         await super().disconnect(code)
 
