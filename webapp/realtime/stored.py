@@ -8,11 +8,16 @@ which at 50 jobs/s made most of the web process's database calls.
 
 import asyncio
 import contextlib
+import logging
+
+from django.db import DatabaseError
 
 from webapp.claps.models import Applause
 from webapp.realtime.lookups import socket_lookup
 
+log = logging.getLogger(__name__)
 CHECK_EVERY = 0.005  # seconds between checks while jobs wait; the recorder takes a few ms
+MAX_PAUSE = 1.0  # seconds between checks while the database refuses them
 
 
 class StoredApplause:
@@ -40,13 +45,24 @@ class StoredApplause:
                 self._waiting.pop(job_id, None)
 
     async def _check_while_waited(self) -> None:
+        pause = self.check_every
         while self._waiting:
-            for job_id in await _stored_among(list(self._waiting)):
+            try:
+                stored = await _stored_among(list(self._waiting))
+            except DatabaseError as exc:
+                # The jobs waiting now are checked again once it is back; a checker
+                # that stopped here would leave them to their timeout.
+                log.warning("could not check for stored applause: %s", exc)
+                pause = min(MAX_PAUSE, pause * 2)
+                stored = []
+            else:
+                pause = self.check_every
+            for job_id in stored:
                 for future in self._waiting.pop(job_id, []):
                     if not future.done():
                         future.set_result(True)
             if self._waiting:
-                await asyncio.sleep(self.check_every)
+                await asyncio.sleep(pause)
 
 
 @socket_lookup
