@@ -109,6 +109,29 @@ async def test_a_streamed_body_goes_out_chunk_by_chunk_and_the_app_is_closed():
 
 
 @pytest.mark.asyncio
+async def test_a_response_that_fails_after_it_began_is_ended_and_logged(caplog):
+    """An exception out of the app then would reach daphne, which stops reaping its
+    connections for good trying to answer it with a 500 (its response has begun)."""
+
+    class FailsMidway:
+        def __init__(self, environ, start_response):
+            start_response("200 OK", [("Content-Type", "text/plain")])
+
+        def __iter__(self):
+            yield b"one "
+            yield b"two "
+            raise OSError("the file went away")
+
+    messages = await _exchange(ThreadPoolHTTP(FailsMidway, threads=1), _scope(path="/big"))
+    assert [(m["body"], m["more_body"]) for m in messages[1:]] == [
+        (b"one ", True),
+        (b"", False),
+    ]
+    assert "GET /big failed after its response began" in caplog.text
+    assert "the file went away" in caplog.text
+
+
+@pytest.mark.asyncio
 async def test_requests_in_progress_are_bounded_by_the_threads():
     running, most, lock = 0, 0, threading.Lock()
     two_in, release = threading.Event(), threading.Event()

@@ -10,11 +10,13 @@ the requests in progress in a process, and so the database connections they hold
 """
 
 import asyncio
+import logging
 import sys
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from tempfile import SpooledTemporaryFile
 
+log = logging.getLogger(__name__)
 BODY_IN_MEMORY = 64 * 1024  # bytes of a request body kept in memory, the rest spooled
 
 
@@ -48,9 +50,18 @@ class ThreadPoolHTTP:
             environ.setdefault("CONTENT_LENGTH", str(length))
             response = _Response(send, asyncio.get_running_loop())
             pool = self.lanes.get(environ["PATH_INFO"], self.pool)
-            last = await response.loop.run_in_executor(
-                pool, response.run, self.wsgi_application, environ
-            )
+            try:
+                last = await response.loop.run_in_executor(
+                    pool, response.run, self.wsgi_application, environ
+                )
+            except Exception:
+                if not response.started:
+                    raise  # the server answers 500
+                # Too late for a 500, and daphne's answer to an exception then is to
+                # start one anyway, which fails in its clean-up loop and stops that
+                # loop for the rest of the process. The client gets a cut response.
+                log.exception("%s %s failed after its response began", *_request_of(environ))
+                last = b""
             await response.body(last, more=False)
 
 
@@ -94,6 +105,10 @@ class _Response:
             self.started = True
             await self.send(self.start)
         await self.send({"type": "http.response.body", "body": chunk, "more_body": more})
+
+
+def _request_of(environ: dict) -> tuple[str, str]:
+    return environ["REQUEST_METHOD"], environ["SCRIPT_NAME"] + environ["PATH_INFO"]
 
 
 def wsgi_environ(scope: dict, body) -> dict:
