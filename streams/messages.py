@@ -40,6 +40,7 @@ MAX_FEED = 64
 # NUL. An event the decoder let through but the database refused would be retried by
 # the recorder for ever, so both are refused here.
 MAX_WORKER = 120
+MAX_REASON = 500  # characters of a MalformedMessage's reason
 
 RUNNING, PROGRESS, DONE, FAILED, CANCELLED = "running", "progress", "done", "failed", "cancelled"
 EVENT_TYPES = (RUNNING, PROGRESS, DONE, FAILED, CANCELLED)
@@ -56,7 +57,14 @@ DLQ_LEFT_OUT = "left.out"  # what of the original the copy leaves out, and why
 
 
 class MalformedMessage(ValueError):
-    """A message that does not follow its schema; str() is the reason."""
+    """A message that does not follow its schema; str() is the reason, cut to
+    MAX_REASON characters: it may quote the message, which may be up to a megabyte,
+    and it travels in a dead letter's headers and in the failed job's event."""
+
+    def __init__(self, reason: str):
+        if len(reason) > MAX_REASON:
+            reason = reason[: MAX_REASON - 1] + "…"
+        super().__init__(reason)
 
 
 EVENTS_PER_PICKUP = 1000

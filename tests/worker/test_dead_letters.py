@@ -11,6 +11,7 @@ from streams.messages import (
     DLQ_PARTITION,
     DLQ_TOPIC,
     FAILED,
+    MAX_REASON,
     PROGRESS,
     RUNNING,
 )
@@ -108,3 +109,30 @@ def test_a_message_too_large_to_copy_is_dead_lettered_as_its_headers_alone(
     assert (letter.key(), letter.value()) == (None, None)
     assert headers[DLQ_ERROR] == "not JSON"
     assert headers[DLQ_LEFT_OUT] == "key (3 bytes) and value (999900 bytes): too large to copy"
+
+
+def test_a_reason_quoting_a_huge_message_is_cut_so_its_dead_letter_and_failure_go_out(
+    config, outputs, start_worker
+):
+    """The reason quotes the bad value; uncut, a reason of a megabyte made the dead
+    letter's headers or the job's failed event too large to send, and the worker
+    stopped on the message at every start."""
+    worker = start_worker()
+    typed = str(uuid.uuid4())
+    version_list = b'{"v":[' + b",".join([b"0"] * 350_000) + b"]}"
+    version_text = f'{{"v":"{"é" * 400_000}","id":"{typed}","claps":1}}'.encode()
+    good = job(claps=1)
+    produce(config, (b"list", version_list), (typed, version_text), good, partition=0)
+
+    wait_until(
+        lambda: len(outputs.dead_letters) == 2 and outputs.final(good.id),
+        30,
+        "the dead letters and the good job",
+        tick=driving(worker, outputs),
+    )
+    reasons = [_headers(letter)[DLQ_ERROR] for letter in outputs.dead_letters]
+    assert all(r.startswith("unknown schema version") for r in reasons)
+    assert all(len(r) == MAX_REASON and r.endswith("…") for r in reasons)
+    failed = outputs.final(typed)
+    assert failed.type == FAILED and failed.error.startswith("malformed message: unknown")
+    assert worker.exit_code == 0
