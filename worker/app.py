@@ -274,7 +274,9 @@ class Worker:
         """librdkafka's statistics (from poll()): its consumer group state says whether
         the group coordinator is reachable and the membership settled."""
         group = json.loads(stats_json).get("cgrp", {})
-        member = group.get("state") == "up" and group.get("join_state") == "steady"
+        # Settled: "steady", or "init" for a member the group gave nothing (the consumer
+        # protocol leaves it there: a worker beyond the partitions, during a surge).
+        member = group.get("state") == "up" and group.get("join_state") in ("steady", "init")
         if member != self.member:
             log.info(
                 "group membership %s",

@@ -109,3 +109,21 @@ def test_without_a_broker_the_worker_is_not_alive_and_says_so_once(tmp_path):
     finally:
         worker.kill()
         worker.wait(10)
+
+
+@pytest.mark.kafka
+def test_a_worker_the_group_gives_no_partition_is_live(config, start_worker):
+    """More workers than partitions (a rolling update at full scale): the one left
+    without a partition idles, and its probes must pass, or it is restarted forever
+    and the rollout stalls."""
+    partitions = config.topics.jobs_partitions
+    workers = [start_worker() for _ in range(partitions + 1)]
+
+    def assigned_and_live() -> bool:
+        for worker in workers:
+            worker.step()
+        assigned = sum(len(worker.leases) for worker in workers) == partitions
+        return assigned and all(worker.member for worker in workers)
+
+    wait_until(assigned_and_live, 60, "every partition assigned and every worker live", interval=0)
+    assert min(len(worker.leases) for worker in workers) == 0
