@@ -78,6 +78,16 @@ def from_headers(headers: Sequence[tuple[str, bytes | None]] | None) -> TraceCon
     return None
 
 
+def from_message(msg) -> TraceContext | None:
+    """The context a Kafka record carries. confluent-kafka raises SystemError on a
+    header key that is not UTF-8, which only a foreign producer writes: such a record
+    carries none of our contexts, and must not stop the worker or recorder reading it."""
+    try:
+        return from_headers(msg.headers())
+    except (SystemError, UnicodeDecodeError):
+        return None
+
+
 def headers(context: TraceContext | None) -> list[tuple[str, str]]:
     return [(HEADER, context.traceparent)] if context else []
 
@@ -318,6 +328,6 @@ def about_message(msg, **fields) -> Iterator[None]:
             offset=msg.offset(),
             **fields,
         ),
-        as_current(from_headers(msg.headers())),
+        as_current(from_message(msg)),
     ):
         yield

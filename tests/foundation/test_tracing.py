@@ -70,6 +70,34 @@ def test_kafka_headers_carry_the_context():
     assert tracing.headers(None) == []
 
 
+class _RecordWithForeignHeaders:
+    """What confluent-kafka hands over for a record whose header key is not UTF-8:
+    headers() raises SystemError. (A Python producer cannot write one.)"""
+
+    def key(self):
+        return b"job"
+
+    def topic(self):
+        return "clap.jobs"
+
+    def partition(self):
+        return 0
+
+    def offset(self):
+        return 7
+
+    def headers(self):
+        raise SystemError("<built-in method headers> returned a result with an exception set")
+
+
+def test_a_record_whose_headers_cannot_be_read_carries_no_context():
+    record = _RecordWithForeignHeaders()
+    assert tracing.from_message(record) is None
+    with tracing.about_message(record):
+        assert tracing.current() is None
+        assert _logged_fields()["offset"] == 7
+
+
 def test_without_an_endpoint_nothing_is_exported(monkeypatch):
     monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
     assert tracing.enable_from_env("test") is False

@@ -141,7 +141,7 @@ class Recorder:
             msg = sources[job]
             context = tracing.record_span(
                 "record events",
-                tracing.from_headers(msg.headers()),
+                tracing.from_message(msg),
                 started,
                 ended,
                 kind="consumer",
