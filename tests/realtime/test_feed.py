@@ -1,8 +1,11 @@
 """/ws/claps/, an owner's feed, against the real broker: who gets in, and every job's
 events live from the moment it opens."""
 
+import asyncio
+
 import pytest
 from channels.db import database_sync_to_async as db
+from channels.layers import get_channel_layer
 from django.contrib.auth.models import User
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import OperationalError
@@ -13,28 +16,24 @@ from tests.support.sockets import (
     close_code,
     connected,
     feed,
+    feed_opened,
     new_job,
     new_owner,
     store_applause,
 )
-from webapp.claps.models import ClapJob
+from webapp.claps.models import ClapJob, Status
 from webapp.claps.owners import feed_of
 from webapp.realtime import consumers
+from webapp.realtime.events import group_of
+from webapp.realtime.relay import start_relay
 
 pytestmark = [pytest.mark.kafka, pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
-
-
-async def opened(session_key):
-    ws = await feed(session_key)
-    accepted, _ = await ws.connect(timeout=15)  # the first one waits for the relay
-    assert accepted
-    return ws
 
 
 async def test_a_feed_opened_before_the_job_gets_its_events_live_and_stays_open(isolated_kafka):
     key, owner = await db(new_owner)()
     _, stranger = await db(new_owner)()
-    ws = await opened(key)
+    ws = await feed_opened(key)
     try:
         job = await db(new_job)(owner)  # submitted after the feed opened
         others = await db(new_job)(stranger)
@@ -74,7 +73,7 @@ async def test_events_naming_their_feed_reach_it_while_the_database_is_away(
     isolated_kafka, monkeypatch
 ):
     key, owner = await db(new_owner)()
-    ws = await opened(key)
+    ws = await feed_opened(key)
     try:
         job = await db(new_job)(owner)
 
@@ -103,7 +102,7 @@ def _log_in_from(session_key: str, username: str = "una") -> str:
 async def test_a_job_running_when_its_owner_logs_in_stays_on_their_feed(isolated_kafka):
     key, anon = await db(new_owner)()
     job = await db(new_job)(anon)  # published naming the anonymous owner's feed
-    ws = await opened(await db(_log_in_from)(key))
+    ws = await feed_opened(await db(_log_in_from)(key))
     try:
         assert (await db(lambda: ClapJob.objects.get(id=job.id).owner)()).startswith("user:")
         received = await _running_then_progress(ws, isolated_kafka, job.id, feed_of(anon))
@@ -114,7 +113,7 @@ async def test_a_job_running_when_its_owner_logs_in_stays_on_their_feed(isolated
 
 async def test_a_done_waiting_for_its_applause_does_not_hold_back_other_jobs(isolated_kafka):
     key, owner = await db(new_owner)()
-    ws = await opened(key)
+    ws = await feed_opened(key)
     try:
         slow, fast = await db(new_job)(owner), await db(new_job)(owner)
         slow_worker, fast_worker = Events(isolated_kafka, slow.id), Events(isolated_kafka, fast.id)
@@ -131,7 +130,7 @@ async def test_a_done_waiting_for_its_applause_does_not_hold_back_other_jobs(iso
 
 async def test_events_after_a_job_is_final_and_stale_ones_are_dropped(isolated_kafka):
     key, owner = await db(new_owner)()
-    ws = await opened(key)
+    ws = await feed_opened(key)
     try:
         job, marker = await db(new_job)(owner), await db(new_job)(owner)
         await db(store_applause)(job.id)
@@ -172,18 +171,46 @@ async def test_the_feed_counts_against_the_sessions_sockets(isolated_kafka, monk
     monkeypatch.setattr(consumers, "MAX_SOCKETS_PER_SESSION", 1)
     key, owner = await db(new_owner)()
     job = await db(new_job)(owner)
-    ws = await opened(key)
+    ws = await feed_opened(key)
     extra = await connected(job.id, key)
     assert await close_code(extra) == consumers.TOO_MANY
     await extra.disconnect()
-    second_feed = await opened(key)
+    second_feed = await feed_opened(key)
     assert await close_code(second_feed) == consumers.TOO_MANY
     await second_feed.disconnect()
     await ws.disconnect()
-    again = await opened(key)  # the closed feed's place is free again
+    again = await feed_opened(key)  # the closed feed's place is free again
     try:
         worker = Events(isolated_kafka, job.id)
         worker.emit(worker.running())
         assert (await again.receive_json_from(timeout=10))["id"] == str(job.id)
     finally:
         await again.disconnect()
+
+
+async def test_a_feed_begins_with_what_was_relayed_before_it_opened(isolated_kafka):
+    """A page reads its jobs, then opens its feed. A job that ended in between, before
+    the recorder wrote it, must still reach the feed: from the relay's memory."""
+    key, owner = await db(new_owner)()
+    stranger_key, _ = await db(new_owner)()
+    job = await db(new_job)(owner)
+    await db(store_applause)(job.id)
+    relay = start_relay()
+    await asyncio.wait_for(relay.ready.wait(), 10)
+    layer = get_channel_layer()
+    listener = await layer.new_channel()
+    await layer.group_add(group_of(str(job.id)), listener)
+    worker = Events(isolated_kafka, job.id, feed=feed_of(owner))
+    _, done = worker.emit(worker.running(), worker.done())
+    while (await asyncio.wait_for(layer.receive(listener), 10))["message"]["type"] != "done":
+        pass  # relayed: now the feeds open
+
+    ws, strangers = await feed_opened(key), await feed_opened(stranger_key)
+    try:
+        first = await ws.receive_json_from(timeout=10)
+        assert await strangers.receive_nothing(timeout=1)
+    finally:
+        await ws.disconnect()
+        await strangers.disconnect()
+    assert (first["type"], first["id"], first["seq"]) == ("done", str(job.id), done.seq)
+    assert (await db(ClapJob.objects.get)(id=job.id)).status == Status.QUEUED

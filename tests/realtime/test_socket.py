@@ -16,7 +16,7 @@ from tests.support.sockets import (
     Events,
     close_code,
     connected,
-    feed,
+    feed_opened,
     new_job,
     new_owner,
     socket,
@@ -303,7 +303,7 @@ async def test_a_socket_the_server_cancels_gives_back_its_place(isolated_kafka, 
     monkeypatch.setattr(consumers, "MAX_SOCKETS_PER_SESSION", 1)
     key, owner = await db(new_owner)()
     job = await db(new_job)(owner)
-    opened = await (connected(job.id, key) if path == "job" else _feed_connected(key))
+    opened = await (connected(job.id, key) if path == "job" else feed_opened(key))
     opened.future.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await opened.future
@@ -312,10 +312,3 @@ async def test_a_socket_the_server_cancels_gives_back_its_place(isolated_kafka, 
     again = await connected(job.id, key)
     assert (await again.receive_json_from(timeout=5))["type"] == "snapshot"
     await again.disconnect()
-
-
-async def _feed_connected(key):
-    ws = await feed(key)
-    accepted, _ = await ws.connect(timeout=15)
-    assert accepted
-    return ws

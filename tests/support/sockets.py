@@ -52,6 +52,13 @@ async def connected(job_id, session_key) -> WebsocketCommunicator:
     return ws
 
 
+async def feed_opened(session_key) -> WebsocketCommunicator:
+    ws = await feed(session_key)
+    accepted, _ = await ws.connect(timeout=15)  # the first one waits for the relay
+    assert accepted
+    return ws
+
+
 async def close_code(ws: WebsocketCommunicator) -> int:
     """The code the server closed with (the socket is accepted first, so it has one)."""
     output = await ws.receive_output(timeout=10)

@@ -1,12 +1,14 @@
 """An owner's feed over one WebSocket: /ws/claps/ carries the live events of all the
-caller's jobs, from the moment it opens, and stays open.
+caller's jobs, from the moment it opens, and stays open. It begins with the newest
+event this process relayed of each of the owner's latest jobs (RECENT_PER_FEED).
 
 A page or client that opens its feed before submitting sees every job's events
 live, however fast the job is: a job's own socket (/ws/claps/<id>/) can only open
 once the job exists, and a fast job may be final by then (its snapshot says so). One
 feed also replaces a handshake per job. The messages are those of a job's socket
 (`status`, `progress`, `done`, `failed`, `cancelled`, each with the job's `id` and
-`seq`); there is no snapshot (the API lists the jobs) and no queue position.
+`seq`); there is no snapshot from the database (the API lists the jobs) and no queue
+position.
 
 Only a caller with an owner gets in: a signed-in user, or a session that has made a
 request of the site (4403 otherwise). The feed counts against the session's sockets.
@@ -48,6 +50,11 @@ class OwnerFeedConsumer(OwnedSocket):
             await self.channel_layer.group_add(feed_group_of(feed), self.channel_name)
         self.group = feed_group_of(self.feeds[0])  # the one the base class leaves
         await self.accept()
+        # A page reads its jobs from the database, then opens its feed: an event relayed
+        # in between reached no feed, and the recorder may not have written it yet. The
+        # relay's memory closes that gap, as it does a job socket's.
+        for message in relay.recent(self.feeds):
+            await self.clap_event({"message": message})
 
     async def clap_event(self, event):
         message = event["message"]

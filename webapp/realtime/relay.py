@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from collections import Counter, OrderedDict
+from collections.abc import Iterable
 
 from channels.layers import get_channel_layer
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
@@ -34,6 +35,7 @@ from webapp.realtime.events import feed_group_of, group_of, message_of
 
 log = logging.getLogger(__name__)
 BATCH = 500
+RECENT_PER_FEED = 20  # jobs per feed whose newest event a feed gets when it opens
 IDLE_POLL = 0.5  # seconds a poll may block when nothing is held back
 NEW_PARTITIONS_EVERY = 30.0
 
@@ -55,6 +57,8 @@ class Relay:
         self.coalescer = Coalescer(progress_interval)
         self.ready = asyncio.Event()  # set once reading from the end of every partition
         self._latest: OrderedDict[str, dict] = OrderedDict()
+        self._feed_of: dict[str, str] = {}  # job -> its feed, for the jobs in _latest
+        self._recent: dict[str, OrderedDict[str, None]] = {}  # feed -> its jobs there
         self._remember = remember
         self._watched: Counter[str] = Counter()  # the feeds open here
         self._stored_feed: OrderedDict[str, str | None] = OrderedDict()  # relay thread only
@@ -77,6 +81,13 @@ class Relay:
         Closes the gap of a socket that joined its group just after an event passed,
         while the recorder had not written that event to the database yet."""
         return self._latest.get(job_id)
+
+    def recent(self, feeds: Iterable[str]) -> list[dict]:
+        """The newest message relayed of each of the feeds' latest jobs (call on the
+        event loop): what a feed opening now missed, while the recorder may not have
+        written it to the database its client reads."""
+        latest = [list(self._recent.get(feed, ()))[-RECENT_PER_FEED:] for feed in feeds]
+        return [self._latest[job] for jobs in latest for job in jobs]
 
     def watch(self, feed: str) -> None:
         """Send the events of the feed's jobs to its group too (call on the loop)."""
@@ -181,7 +192,8 @@ class Relay:
             out.extend(self.coalescer.offer(event, now))
         out.extend(self.coalescer.due(now))
         if out:
-            feeds = self._feeds(out) if self._watched else {}
+            # The feeds' names: to route to the feeds open here, and to remember.
+            feeds = self._feeds(out) if self._watched else {e.job: e.feed for e in out if e.feed}
             batch = [(message_of(e), feeds.get(e.job)) for e in out]
             future = asyncio.run_coroutine_threadsafe(self._dispatch(batch), self.loop)
             future.add_done_callback(_log_failure)
@@ -212,20 +224,32 @@ class Relay:
     async def _dispatch(self, batch: list[tuple[dict, str | None]]) -> None:
         async with self._in_order:  # batches are scheduled in order; keep them so
             for message, feed in batch:
-                self._keep_latest(message)
+                self._keep_latest(message, feed)
                 event = {"type": "clap.event", "message": message}
                 await self.layer.group_send(group_of(message["id"]), event)
                 if feed in self._watched:  # only the site's own names become groups
                     await self.layer.group_send(feed_group_of(feed), event)
 
-    def _keep_latest(self, message: dict) -> None:
+    def _keep_latest(self, message: dict, feed: str | None) -> None:
         job = message["id"]
         known = self._latest.get(job)
         if known is None or known["seq"] < message["seq"]:
             self._latest[job] = message
         self._latest.move_to_end(job)
+        if feed is not None and job not in self._feed_of:
+            self._feed_of[job] = feed
+            self._recent.setdefault(feed, OrderedDict())[job] = None
         while len(self._latest) > self._remember:
-            self._latest.popitem(last=False)
+            gone, _ = self._latest.popitem(last=False)
+            self._forget_feed_of(gone)
+
+    def _forget_feed_of(self, job: str) -> None:
+        feed = self._feed_of.pop(job, None)
+        if feed is not None:
+            jobs = self._recent[feed]
+            del jobs[job]
+            if not jobs:
+                del self._recent[feed]
 
 
 def _log_failure(future) -> None:
