@@ -45,6 +45,18 @@ def test_the_whole_site_has_one_budget(settings):
     assert 0 < int(refused["Retry-After"]) <= 3600
 
 
+def test_refused_submissions_spend_no_budget(settings):
+    """One client far over its own limit must not spend the site's budget."""
+    settings.CLAP_ADDRESS_RATE = "2/min"
+    settings.CLAP_ADMISSION_RATE = "5/min"
+    codes = [_post(APIClient()).status_code for _ in range(10)]
+    assert codes == [202] * 2 + [429] * 8
+    others = [_post(APIClient(), address=f"192.0.2.{n}").status_code for n in (2, 3, 4)]
+    assert others == [202, 202, 202]
+    assert "for the whole site" in _post(APIClient(), address="192.0.2.5").json()["detail"]
+    assert ClapJob.objects.count() == 5
+
+
 def test_with_every_limit_switched_off_submissions_are_admitted(settings):
     settings.CLAP_SUBMIT_RATE = settings.CLAP_ADDRESS_RATE = settings.CLAP_ADMISSION_RATE = ""
     assert [_post(APIClient()).status_code for _ in range(3)] == [202] * 3

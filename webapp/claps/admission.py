@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import F
 
 from webapp.claps.models import AdmissionCount
 
@@ -93,6 +94,10 @@ def admit(request, owner: str) -> Refusal | None:
         for key, (limit, ends) in windows.items()
         if counts[key] > limit.allowed
     ]
+    if refusals:
+        # A refused submission uses no budget: else one client over its own limit,
+        # still sending, would spend the whole site's and lock everybody out.
+        _uncount(list(windows))
     return max(refusals, key=lambda r: r.wait, default=None)
 
 
@@ -115,6 +120,10 @@ def _count(windows: dict[str, float]) -> dict[str, int]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return dict(cursor.fetchall())
+
+
+def _uncount(keys: list[str]) -> None:
+    AdmissionCount.objects.filter(key__in=keys).update(count=F("count") - 1)
 
 
 def forget_expired() -> int:
