@@ -114,7 +114,20 @@ def test_a_retry_with_the_same_key_gets_the_same_job():
     again = _post(client, body={"note": "bravo", "claps": 2}, HTTP_IDEMPOTENCY_KEY="k-1")
     assert (first.status_code, again.status_code) == (202, 200)
     assert again.json()["id"] == first.json()["id"]
-    assert ClapJob.objects.count() == 1
+    # The same request spelled another way: a default given, a field the API ignores
+    # (even one no UTF-8 can hold).
+    plain = _post(client, body={"claps": 1}, HTTP_IDEMPOTENCY_KEY="k-3")
+    respelled = client.generic(
+        "POST",
+        "/api/claps/",
+        '{"claps": 1, "note": "", "client": "\\ud800"}',
+        content_type="application/json",
+        REMOTE_ADDR="192.0.2.1",
+        HTTP_IDEMPOTENCY_KEY="k-3",
+    )
+    assert (plain.status_code, respelled.status_code) == (202, 200)
+    assert respelled.json()["id"] == plain.json()["id"]
+    assert ClapJob.objects.count() == 2
 
 
 def test_the_same_key_with_another_body_is_a_conflict():

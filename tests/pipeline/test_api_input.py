@@ -48,6 +48,7 @@ def test_bad_fields_name_the_field(api, body, field, words):
         ("claps=3", "application/x-www-form-urlencoded", "application/json"),
         ("claps=3", "text/plain", "application/json"),
         (json.dumps({"claps": 1, "note": "x" * 5000}), "application/json", "too large"),
+        ('{"a":' + "[" * 2000 + "]" * 2000 + "}", "application/json", "nested too deeply"),
     ],
 )
 def test_bad_bodies_are_explained(api, raw, content_type, words):

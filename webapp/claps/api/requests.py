@@ -18,7 +18,10 @@ class JSONObjectParser(JSONParser):
             raise ParseError(
                 f"request body too large: {length} bytes, at most {settings.CLAP_API_MAX_BODY}"
             )
-        data = super().parse(stream, media_type, parser_context)
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:  # json's answer to deep nesting; DRF makes it a 500
+            raise ParseError("JSON parse error - nested too deeply") from None
         if not isinstance(data, dict):
             raise ParseError(f"request body must be a JSON object, not {type(data).__name__}")
         return data
@@ -55,7 +58,8 @@ def idempotency_key(request) -> str | None:
     return key
 
 
-def fingerprint(body: dict) -> str:
-    """The body's SHA-256, independent of key order and spacing."""
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def fingerprint(request: dict) -> str:
+    """The SHA-256 of the request as validated (defaults filled in, unknown fields out):
+    the same request spelled another way is the same request."""
+    canonical = json.dumps(request, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()

@@ -97,7 +97,10 @@ class ClapJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             return Response(job_data(job), status=status.HTTP_202_ACCEPTED)
         try:
             job, created = services.clap_submit_once(
-                owner=owner, key=key, fingerprint=fingerprint(body), **form.validated_data
+                owner=owner,
+                key=key,
+                fingerprint=fingerprint(form.validated_data),
+                **form.validated_data,
             )
         except services.IdempotencyConflict as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
