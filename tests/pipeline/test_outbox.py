@@ -69,6 +69,20 @@ def test_the_sweeper_republishes_what_kafka_never_acknowledged(isolated_kafka):
     assert msg.key().decode() == str(job.id)
 
 
+def test_a_backlog_is_republished_oldest_first(isolated_kafka):
+    jobs = [ClapJob.objects.create(owner="anon:x", claps=1) for _ in range(3)]
+    for age, job in zip((3, 2, 1), jobs, strict=True):  # jobs[0] is the oldest
+        ClapJob.objects.filter(id=job.id).update(created_at=job.created_at.replace(year=2000 - age))
+    recorder = Recorder(isolated_kafka)
+    try:
+        assert recorder.sweep_step(min_age=0, limit=2) == 2
+        recorder.publisher.flush(10)
+    finally:
+        recorder.close()
+    published = set(ClapJob.objects.filter(published_at__isnull=False).values_list("id", flat=True))
+    assert published == {jobs[0].id, jobs[1].id}
+
+
 def test_delivery_reports_outlive_a_database_error(isolated_kafka, monkeypatch):
     unmarked, marked = (ClapJob.objects.create(owner="anon:x", claps=1) for _ in range(2))
     away = [OperationalError("the database is away")]

@@ -60,6 +60,15 @@ def test_list_is_newest_first_and_paginated():
     assert [j["id"] for j in page["results"]] == list(reversed(ids))
 
 
+def test_jobs_accepted_in_the_same_instant_keep_one_order():
+    """Pages must not overlap or skip: ties of created_at are settled by the id."""
+    client = APIClient()
+    ids = [_submit(client) for _ in range(6)]
+    ClapJob.objects.filter(id__in=ids).update(created_at=ClapJob.objects.get(id=ids[0]).created_at)
+    listed = [j["id"] for j in client.get("/api/claps/").json()["results"]]
+    assert listed == sorted(ids, reverse=True)
+
+
 def test_cookie_owners_need_csrf_on_writes():
     client = APIClient(enforce_csrf_checks=True)
     job = _submit(client)  # no cookie yet: nothing ambient to abuse

@@ -172,8 +172,10 @@ class Recorder:
             return 0
         cutoff = datetime.now(UTC) - timedelta(seconds=min_age)
         try:
-            stale = list(
-                ClapJob.objects.filter(published_at__isnull=True, created_at__lt=cutoff)[:limit]
+            stale = list(  # oldest first: a backlog drains in the order it was accepted
+                ClapJob.objects.filter(published_at__isnull=True, created_at__lt=cutoff).order_by(
+                    "created_at"
+                )[:limit]
             )
         except DatabaseError as exc:
             log.warning("sweep skipped, database unavailable: %s", exc)

@@ -8,7 +8,8 @@ from webapp.claps.models import ClapJob, Status
 
 
 def jobs_of(owner: str) -> QuerySet[ClapJob]:
-    return ClapJob.objects.filter(owner=owner).order_by("-created_at")
+    # The id settles ties: pages of a listing must not overlap or skip a job.
+    return ClapJob.objects.filter(owner=owner).order_by("-created_at", "-id")
 
 
 def job_of(owner: str, job_id) -> ClapJob | None:
