@@ -5,12 +5,14 @@ import uuid
 import pytest
 from confluent_kafka import Producer
 from django.contrib.admin.models import LogEntry
+from django.db import OperationalError
 from django.urls import reverse
 
 from streams import messages
 from tests.support.kafka import jobs_topic
 from webapp.claps.models import ClapJob, Status
 from webapp.claps.publisher import publisher
+from webapp.dashboard import services
 from webapp.dashboard.models import DeadLetterAction
 
 pytestmark = [pytest.mark.kafka, pytest.mark.django_db]
@@ -126,3 +128,64 @@ def test_a_staff_account_without_the_permission_may_look_but_not_act(
     assert answer.status_code == 403
     assert not DeadLetterAction.objects.exists()
     assert not ClapJob.objects.exists()
+
+
+FIRST_REQUEUED = {"partition": 0, "offset": 0, "action": "requeue"}
+
+
+def _letter_of(config, job: ClapJob | None, value: bytes | None = b"") -> None:
+    """A dead letter as the worker writes one: of the job, or with only headers."""
+    producer = Producer(config.producer())
+    producer.produce(
+        config.topics.dlq,
+        key=str(job.id) if job else None,
+        value=job.to_message().encode() if job else value,
+        headers=[(messages.DLQ_ERROR, "retries exhausted")],
+    )
+    assert producer.flush(10) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_not_recorded_as_failed_yet_is_refused_until_it_is(admin_client, isolated_kafka):
+    """The worker writes the failure and the letter together; the recorder may be behind.
+    Replayed then, the job would be performed again and its events ignored."""
+    job = ClapJob.objects.create(owner="anon:o", claps=2, status=Status.RUNNING)
+    _letter_of(isolated_kafka, job)
+    url = reverse("dashboard:dead_letters")
+    refused = admin_client.post(url, FIRST_REQUEUED, follow=True)
+    assert "is running, not failed" in refused.content.decode()
+    assert "try again in a moment" in refused.content.decode()
+    assert not DeadLetterAction.objects.exists()
+    assert jobs_topic(isolated_kafka) == []
+
+    ClapJob.objects.filter(id=job.id).update(status=Status.FAILED)
+    admin_client.post(url, FIRST_REQUEUED)
+    assert DeadLetterAction.objects.get(offset=0).resubmitted_as is not None
+
+
+def test_a_letter_without_its_message_is_not_requeued(admin_client, isolated_kafka):
+    _letter_of(isolated_kafka, None, value=None)  # headers alone: too large to copy
+    url = reverse("dashboard:dead_letters")
+    refused = admin_client.post(url, FIRST_REQUEUED, follow=True)
+    assert "holds no message to requeue" in refused.content.decode()
+    assert not DeadLetterAction.objects.exists()
+    assert jobs_topic(isolated_kafka) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_requeue_that_fails_claims_nothing(admin_client, isolated_kafka, monkeypatch):
+    job = ClapJob.objects.create(owner="anon:o", claps=2, status=Status.FAILED)
+    _letter_of(isolated_kafka, job)
+
+    def database_away(**_):
+        raise OperationalError("the database went away")
+
+    monkeypatch.setattr(services, "clap_retry", database_away)
+    url = reverse("dashboard:dead_letters")
+    failed = admin_client.post(url, FIRST_REQUEUED, follow=True)
+    assert "The database did not answer" in failed.content.decode()
+    assert not DeadLetterAction.objects.exists()
+
+    monkeypatch.undo()
+    admin_client.post(url, FIRST_REQUEUED)
+    assert DeadLetterAction.objects.get(offset=0).resubmitted_as is not None

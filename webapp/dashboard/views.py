@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -176,10 +177,17 @@ def _handle_dead_letter(request) -> None:
         handled = services.dead_letter_handle(
             user=request.user, partition=partition, offset=offset, action=action
         )
-    except (services.AlreadyHandled, services.NoSuchLetter, deadletters.RequeueError) as exc:
+    except (
+        services.AlreadyHandled,
+        services.NoSuchLetter,
+        services.NotRequeueable,
+        deadletters.RequeueError,
+    ) as exc:
         messages.error(request, str(exc))
     except KafkaException as exc:
         messages.error(request, f"Kafka did not answer: {exc}")
+    except DatabaseError as exc:
+        messages.error(request, f"The database did not answer: {exc}")
     else:
         done = "requeued" if action == DeadLetterAction.Action.REQUEUE else "discarded"
         messages.success(request, f"Dead letter {partition}@{offset} {done}.")
