@@ -161,6 +161,17 @@ def test_retry_of_a_failed_job_starts_a_new_one():
     assert (new.claps, new.note, new.owner) == (3, "again", job.owner)
 
 
+def test_retries_are_admitted_like_submissions(settings):
+    settings.CLAP_SUBMIT_RATE = "2/min"
+    client = Client()
+    job = submit(client)  # the first of the two
+    ClapJob.objects.filter(id=job.id).update(status=Status.FAILED)
+    assert client.post(f"/claps/{job.id}/retry/").status_code == 302
+    refused = client.post(f"/claps/{job.id}/retry/", follow=True)
+    assert "Too many claps at once" in refused.content.decode()
+    assert ClapJob.objects.count() == 2
+
+
 def test_retry_of_a_job_that_did_not_fail_says_so():
     client = Client()
     job = submit(client)

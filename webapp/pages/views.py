@@ -69,6 +69,10 @@ def cancel(request, pk):
 @require_POST
 def retry(request, pk):
     job = _own_job(request, pk)
+    refusal = admit(request, job.owner)  # a retry is a submission, admitted as one
+    if refusal is not None:
+        messages.error(request, f"Too many claps at once: try again in {refusal.wait} s.")
+        return redirect("job-page", pk=job.id)
     try:
         again = services.clap_retry(job=job)
     except services.JobStateConflict as exc:
