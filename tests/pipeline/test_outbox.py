@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from streams import messages
 from streams.config import KafkaConfig
-from tests.support.kafka import jobs_topic
+from tests.support.kafka import jobs_topic, topic_records
 from tests.support.postgres import on_postgres, pool_in_use
 from tools.waiting import wait_until
 from webapp.claps import publisher as publisher_module
@@ -81,6 +81,22 @@ def test_a_backlog_is_republished_oldest_first(isolated_kafka):
         recorder.close()
     published = set(ClapJob.objects.filter(published_at__isnull=False).values_list("id", flat=True))
     assert published == {jobs[0].id, jobs[1].id}
+
+
+def test_a_cancel_waits_for_its_own_messages_only(isolated_kafka):
+    """Another message stuck on its way (here: to a topic that does not exist) must not
+    hold up a cancel that Kafka confirmed, nor make it a 503."""
+    publisher = Publisher(isolated_kafka)
+    job = ClapJob.objects.create(owner="anon:x", claps=1)
+    try:
+        publisher.producer.produce("clapstream-no-such-topic", value=b"stuck")
+        publisher.publish_cancel(job, timeout=5)
+        topics = isolated_kafka.topics
+        cancels = topic_records(isolated_kafka, topics.control, topics.control_partitions)
+        assert [r.key for r in cancels] == [str(job.id)]
+    finally:
+        publisher.producer.purge()
+        publisher.close()
 
 
 def test_delivery_reports_outlive_a_database_error(isolated_kafka, monkeypatch):

@@ -60,14 +60,18 @@ class Record(NamedTuple):
 def jobs_topic(config) -> list[Record]:
     """Every record on the jobs topic, read from the beginning to the end of each
     partition."""
-    consumer = Consumer(config.consumer("test-jobs-reader", **{"enable.partition.eof": True}))
-    partitions = range(config.topics.jobs_partitions)
-    consumer.assign([TopicPartition(config.topics.jobs, p, OFFSET_BEGINNING) for p in partitions])
+    return topic_records(config, config.topics.jobs, config.topics.jobs_partitions)
+
+
+def topic_records(config, topic: str, partitions: int) -> list[Record]:
+    """Every record on the topic, read from the beginning to the end of each partition."""
+    consumer = Consumer(config.consumer("test-reader", **{"enable.partition.eof": True}))
+    consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(partitions)])
     found, ended = [], set()
     try:
-        while len(ended) < len(partitions):
+        while len(ended) < partitions:
             msg = consumer.poll(5)
-            assert msg is not None, "the jobs topic did not answer"
+            assert msg is not None, f"{topic} did not answer"
             if msg.error():
                 ended.add(msg.partition())
             else:

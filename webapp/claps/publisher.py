@@ -10,6 +10,7 @@ idempotent.
 
 import logging
 import threading
+import time
 from datetime import UTC, datetime
 from functools import cache
 
@@ -152,22 +153,32 @@ class Publisher:
             error="cancelled by its owner",
             feed=feed_of(job.owner),
         )
-        errors: list[KafkaError] = []
+        reports: list[KafkaError | None] = []
+        both = threading.Event()
 
         def confirm(err, _msg):
-            if err is not None:
-                errors.append(err)
+            reports.append(err)
+            if len(reports) == 2:
+                both.set()
 
-        self.producer.produce(
-            self.kafka.topics.control,
-            key=job_id,
-            value=messages.CancelRequest(job_id, at).encode(),
-            on_delivery=confirm,
-        )
-        self.producer.produce(
-            self.kafka.topics.events, key=job_id, value=cancelled.encode(), on_delivery=confirm
-        )
-        if self.producer.flush(timeout) > 0 or errors:
+        try:
+            self.producer.produce(
+                self.kafka.topics.control,
+                key=job_id,
+                value=messages.CancelRequest(job_id, at).encode(),
+                on_delivery=confirm,
+            )
+            self.producer.produce(
+                self.kafka.topics.events, key=job_id, value=cancelled.encode(), on_delivery=confirm
+            )
+        except (BufferError, KafkaException) as exc:
+            raise PublishError(f"Kafka refused the cancel request: {exc}") from exc
+        # Its own two reports, not a flush: that would wait for every job in flight too.
+        deadline = time.monotonic() + timeout
+        while not both.is_set() and (left := deadline - time.monotonic()) > 0:
+            self.producer.poll(min(left, 0.05))
+        errors = [err for err in reports if err is not None]
+        if not both.is_set() or errors:
             raise PublishError(f"Kafka did not confirm the cancel request: {errors or 'timeout'}")
 
     def flush(self, timeout: float = 10.0) -> int:
