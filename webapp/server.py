@@ -35,6 +35,11 @@ def main() -> None:
     daphne.server.HTTPFactory = SiteHTTPFactory
     with refusing_bad_configuration():
         CommandLineInterface.entrypoint()
+    # A graceful stop (SIGTERM): the jobs still on their way are sent and the ones
+    # delivered marked published, or the outbox sweep would send them all again.
+    from webapp.claps.publisher import reset_publisher  # Django is set up by now
+
+    reset_publisher()
 
 
 if __name__ == "__main__":

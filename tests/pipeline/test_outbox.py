@@ -1,7 +1,9 @@
 """The job row is the outbox: published after commit, or later by the sweeper."""
 
+import json
 import threading
 import time
+import urllib.request
 
 import pytest
 from confluent_kafka import Consumer, TopicPartition
@@ -12,6 +14,7 @@ from rest_framework.test import APIClient
 from streams import messages
 from streams.config import KafkaConfig
 from tests.support.kafka import jobs_topic, topic_records
+from tests.support.pipeline import start_web
 from tests.support.postgres import on_postgres, pool_in_use
 from tools.waiting import wait_until
 from webapp.claps import publisher as publisher_module
@@ -97,6 +100,22 @@ def test_a_cancel_waits_for_its_own_messages_only(isolated_kafka):
     finally:
         publisher.producer.purge()
         publisher.close()
+
+
+def test_a_web_process_stopped_gracefully_sends_and_marks_its_jobs(stack, isolated_kafka):
+    """SIGTERM (a rolling update) right after a submission: the job is on the topic and
+    its row marked, so the outbox sweep does not send it again."""
+    base = start_web(stack)
+    submission = urllib.request.Request(
+        f"{base}/api/claps/", data=b'{"claps": 1}', headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(submission, timeout=10) as answer:
+        job_id = json.load(answer)["id"]
+    web = stack.group.children["web"]
+    stack.group.stop("web")
+    assert web.proc.returncode == 0
+    assert ClapJob.objects.get(id=job_id).published_at is not None
+    assert [r.key for r in jobs_topic(isolated_kafka)] == [job_id]
 
 
 def test_delivery_reports_outlive_a_database_error(isolated_kafka, monkeypatch):
