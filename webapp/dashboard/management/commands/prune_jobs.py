@@ -1,7 +1,7 @@
 """Retention: finished jobs (with their timelines and applause) older than
-JOB_RETENTION_DAYS, handled dead letters older than DEAD_LETTER_RETENTION_DAYS, and
-expired sessions. Queued and running jobs are never removed. Run daily (the prune
-CronJob)."""
+JOB_RETENTION_DAYS, records of handled dead letters older than DEAD_LETTER_RETENTION_DAYS
+and 8 days (as long as the letters may stay in Kafka), and expired sessions. Queued and
+running jobs are never removed. Run daily (the prune CronJob)."""
 
 from datetime import timedelta
 
@@ -13,6 +13,12 @@ from django.utils import timezone
 from webapp.accounts.retention import prune_sessions
 from webapp.claps.retention import BATCH, prune_jobs
 from webapp.dashboard.retention import prune_dead_letter_actions
+
+# Kafka deletes a letter only with its whole log segment, once the segment's newest
+# letter is past the retention, and a quiet topic's segment rolls every 7 days (the
+# broker's default): a letter may be listed that much longer. Its record must outlive
+# it, or a handled letter could be handled again.
+LETTERS_OUTLIVE_RETENTION_DAYS = 8
 
 
 class Command(BaseCommand):
@@ -28,7 +34,9 @@ class Command(BaseCommand):
     def handle(self, *args, batch, database, **options):
         now = timezone.now()
         jobs_cutoff = now - timedelta(days=settings.JOB_RETENTION_DAYS)
-        letters_cutoff = now - timedelta(days=settings.DEAD_LETTER_RETENTION_DAYS)
+        letters_cutoff = now - timedelta(
+            days=settings.DEAD_LETTER_RETENTION_DAYS + LETTERS_OUTLIVE_RETENTION_DAYS
+        )
         removed = prune_jobs(jobs_cutoff, batch=batch, using=database)
         removed += prune_dead_letter_actions(letters_cutoff, batch=batch, using=database)
         removed += prune_sessions(now, batch=batch, using=database)
