@@ -1,8 +1,9 @@
 import asyncio
+import threading
 
 import pytest
 from channels.db import database_sync_to_async as db
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import OperationalError
 
 from streams.config import kafka_config
@@ -11,7 +12,7 @@ from tests.support.sockets import Events, new_job
 from webapp.claps.models import ClapJob
 from webapp.claps.owners import feed_of
 from webapp.realtime.events import feed_group_of
-from webapp.realtime.relay import Relay
+from webapp.realtime.relay import MAX_PENDING, Relay
 
 
 def test_a_failing_step_is_logged_and_the_relay_carries_on(caplog):
@@ -78,3 +79,35 @@ async def test_a_stopped_relay_gives_its_connection_back_to_the_pool(isolated_ka
     finally:
         await asyncio.to_thread(relay.stop)
     assert await db(pool_in_use)() == 0
+
+
+def test_the_relay_waits_for_an_event_loop_that_is_behind():
+    """Batches handed to the loop and not delivered are bounded: with the loop busy,
+    the relay thread waits (Kafka keeps the events) instead of piling them up."""
+    loop = asyncio.new_event_loop()
+    serving = threading.Thread(target=loop.run_forever)
+    serving.start()
+    busy, release = threading.Event(), threading.Event()
+    handed = []
+    try:
+        relay = Relay(kafka_config(), loop, InMemoryChannelLayer())
+        loop.call_soon_threadsafe(lambda: (busy.set(), release.wait()))
+        assert busy.wait(5)
+
+        def hand_over(n):
+            for i in range(n):
+                relay._hand_over([({"id": f"job-{i}", "seq": i, "type": "status"}, None)])
+                handed.append(i)
+
+        relay_thread = threading.Thread(target=hand_over, args=(MAX_PENDING + 1,))
+        relay_thread.start()
+        relay_thread.join(timeout=2)  # long enough to hand over all of them, were it free
+        assert relay_thread.is_alive() and len(handed) == MAX_PENDING
+        release.set()
+        relay_thread.join(timeout=10)
+        assert not relay_thread.is_alive() and len(handed) == MAX_PENDING + 1
+    finally:
+        release.set()
+        loop.call_soon_threadsafe(loop.stop)
+        serving.join(5)
+        loop.close()

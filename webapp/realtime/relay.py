@@ -17,8 +17,9 @@ import logging
 import threading
 import time
 import uuid
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, deque
 from collections.abc import Iterable
+from concurrent.futures import Future, wait
 
 from channels.layers import get_channel_layer
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
@@ -36,6 +37,7 @@ from webapp.realtime.events import feed_group_of, group_of, message_of
 log = logging.getLogger(__name__)
 BATCH = 500
 RECENT_PER_FEED = 20  # jobs per feed whose newest event a feed gets when it opens
+MAX_PENDING = 8  # batches handed to the event loop and not delivered yet
 IDLE_POLL = 0.5  # seconds a poll may block when nothing is held back
 NEW_PARTITIONS_EVERY = 30.0
 
@@ -63,6 +65,7 @@ class Relay:
         self._watched: Counter[str] = Counter()  # the feeds open here
         self._stored_feed: OrderedDict[str, str | None] = OrderedDict()  # relay thread only
         self._in_order = asyncio.Lock()
+        self._pending: deque[Future] = deque()  # relay thread only
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="clap-events-relay", daemon=True)
         self._partitions: set[int] = set()
@@ -194,9 +197,20 @@ class Relay:
         if out:
             # The feeds' names: to route to the feeds open here, and to remember.
             feeds = self._feeds(out) if self._watched else {e.job: e.feed for e in out if e.feed}
-            batch = [(message_of(e), feeds.get(e.job)) for e in out]
-            future = asyncio.run_coroutine_threadsafe(self._dispatch(batch), self.loop)
-            future.add_done_callback(_log_failure)
+            self._hand_over([(message_of(e), feeds.get(e.job)) for e in out])
+
+    def _hand_over(self, batch: list[tuple[dict, str | None]]) -> None:
+        """Schedule the batch's delivery on the event loop. While the loop is
+        MAX_PENDING batches behind, wait for it here: the relay then falls behind Kafka,
+        which keeps the events, instead of piling batches up in memory."""
+        future = asyncio.run_coroutine_threadsafe(self._dispatch(batch), self.loop)
+        future.add_done_callback(_log_failure)
+        self._pending.append(future)
+        while self._pending and (self._pending[0].done() or len(self._pending) > MAX_PENDING):
+            if not wait([self._pending[0]], timeout=1.0).done and self._stopping.is_set():
+                return
+            if self._pending[0].done():
+                self._pending.popleft()
 
     def _feeds(self, events: list[messages.JobEvent]) -> dict[str, str | None]:
         """The feed of each event's job: named by the event, else from the database."""
