@@ -40,6 +40,21 @@ def _letters(config, *reasons: str) -> list[tuple[str, bytes]]:
     return letters
 
 
+FIRST_REQUEUED = {"partition": 0, "offset": 0, "action": "requeue"}
+
+
+def _letter_of(config, job: ClapJob | None, value: bytes | None = b"") -> None:
+    """A dead letter as the worker writes one: of the job, or with only headers."""
+    producer = Producer(config.producer())
+    producer.produce(
+        config.topics.dlq,
+        key=str(job.id) if job else None,
+        value=job.to_message().encode() if job else value,
+        headers=[(messages.DLQ_ERROR, "retries exhausted")],
+    )
+    assert producer.flush(10) == 0
+
+
 def test_requeue_and_discard_each_letter_once(admin_client, admin_user, isolated_kafka):
     config = isolated_kafka
     (poison_id, poison_value), (tired_id, _) = _letters(
@@ -91,14 +106,7 @@ def test_a_letter_that_is_not_there_is_refused(admin_client, isolated_kafka):
 @pytest.mark.django_db(transaction=True)
 def test_requeuing_a_failed_job_retries_it_as_a_new_job(admin_client, isolated_kafka):
     failed = ClapJob.objects.create(owner="anon:o", claps=3, note="again", status=Status.FAILED)
-    producer = Producer(isolated_kafka.producer())
-    producer.produce(
-        isolated_kafka.topics.dlq,
-        key=str(failed.id),
-        value=failed.to_message().encode(),
-        headers=[(messages.DLQ_ERROR, "retries exhausted")],
-    )
-    assert producer.flush(10) == 0
+    _letter_of(isolated_kafka, failed)
     url = reverse("dashboard:dead_letters")
     admin_client.post(url, {"partition": 0, "offset": 0, "action": "requeue"})
 
@@ -128,21 +136,6 @@ def test_a_staff_account_without_the_permission_may_look_but_not_act(
     assert answer.status_code == 403
     assert not DeadLetterAction.objects.exists()
     assert not ClapJob.objects.exists()
-
-
-FIRST_REQUEUED = {"partition": 0, "offset": 0, "action": "requeue"}
-
-
-def _letter_of(config, job: ClapJob | None, value: bytes | None = b"") -> None:
-    """A dead letter as the worker writes one: of the job, or with only headers."""
-    producer = Producer(config.producer())
-    producer.produce(
-        config.topics.dlq,
-        key=str(job.id) if job else None,
-        value=job.to_message().encode() if job else value,
-        headers=[(messages.DLQ_ERROR, "retries exhausted")],
-    )
-    assert producer.flush(10) == 0
 
 
 @pytest.mark.django_db(transaction=True)

@@ -10,7 +10,6 @@ idempotent.
 
 import logging
 import threading
-import time
 from datetime import UTC, datetime
 from functools import cache
 
@@ -173,12 +172,11 @@ class Publisher:
             )
         except (BufferError, KafkaException) as exc:
             raise PublishError(f"Kafka refused the cancel request: {exc}") from exc
-        # Its own two reports, not a flush: that would wait for every job in flight too.
-        deadline = time.monotonic() + timeout
-        while not both.is_set() and (left := deadline - time.monotonic()) > 0:
-            self.producer.poll(min(left, 0.05))
+        # Its own two reports (served by the reports thread), not a flush: that would
+        # wait for every job in flight too.
+        confirmed = both.wait(timeout)
         errors = [err for err in reports if err is not None]
-        if not both.is_set() or errors:
+        if not confirmed or errors:
             raise PublishError(f"Kafka did not confirm the cancel request: {errors or 'timeout'}")
 
     def flush(self, timeout: float = 10.0) -> int:

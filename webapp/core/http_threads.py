@@ -60,7 +60,9 @@ class ThreadPoolHTTP:
                 # Too late for a 500, and daphne's answer to an exception then is to
                 # start one anyway, which fails in its clean-up loop and stops that
                 # loop for the rest of the process. The client gets a cut response.
-                log.exception("%s %s failed after its response began", *_request_of(environ))
+                log.exception(
+                    "%s %s failed after its response began", scope["method"], scope["path"]
+                )
                 last = b""
             await response.body(last, more=False)
 
@@ -105,10 +107,6 @@ class _Response:
             self.started = True
             await self.send(self.start)
         await self.send({"type": "http.response.body", "body": chunk, "more_body": more})
-
-
-def _request_of(environ: dict) -> tuple[str, str]:
-    return environ["REQUEST_METHOD"], environ["SCRIPT_NAME"] + environ["PATH_INFO"]
 
 
 def wsgi_environ(scope: dict, body) -> dict:

@@ -61,11 +61,10 @@ def _requeue(kafka, letter, handled: DeadLetterAction) -> None:
     job = selectors.job_for_operators(letter.job_id)
     if job is not None:
         if job.status != Status.FAILED:
-            why = "its failure is not recorded yet: try again in a moment" if not job.final else ""
-            raise NotRequeueable(
-                f"job {job.id} is {job.status}, not failed; only a failed job is retried"
-                + (f" ({why})" if why else "")
-            )
+            reason = f"job {job.id} is {job.status}, not failed; only a failed job is retried"
+            if not job.final:
+                reason += " (its failure is not recorded yet: try again in a moment)"
+            raise NotRequeueable(reason)
         handled.resubmitted_as = clap_retry(job=job).id
         handled.save(update_fields=["resubmitted_as"])
         return

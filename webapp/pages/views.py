@@ -27,7 +27,7 @@ def home(request):
         form = ClapForm(request.POST)
         refusal = admit(request, owner_of(request)) if form.is_valid() else None  # the API's
         if refusal is not None:
-            form.add_error(None, f"Too many claps at once: try again in {refusal.wait} s.")
+            form.add_error(None, _too_many(refusal))
             status = 429
         if form.is_valid():
             job = services.clap_submit(owner=owner_of(request), **form.cleaned_data)
@@ -71,7 +71,7 @@ def retry(request, pk):
     job = _own_job(request, pk)
     refusal = admit(request, job.owner)  # a retry is a submission, admitted as one
     if refusal is not None:
-        messages.error(request, f"Too many claps at once: try again in {refusal.wait} s.")
+        messages.error(request, _too_many(refusal))
         return redirect("job-page", pk=job.id)
     try:
         again = services.clap_retry(job=job)
@@ -79,6 +79,10 @@ def retry(request, pk):
         messages.info(request, f"Nothing to retry: {exc}.")
         return redirect("job-page", pk=job.id)
     return redirect("job-page", pk=again.id)
+
+
+def _too_many(refusal) -> str:
+    return f"Too many claps at once: try again in {refusal.wait} s."
 
 
 def _own_job(request, pk) -> ClapJob:

@@ -20,6 +20,7 @@ import uuid
 from collections import Counter, OrderedDict, deque
 from collections.abc import Iterable
 from concurrent.futures import Future, wait
+from itertools import islice
 
 from channels.layers import get_channel_layer
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
@@ -89,8 +90,11 @@ class Relay:
         """The newest message relayed of each of the feeds' latest jobs (call on the
         event loop): what a feed opening now missed, while the recorder may not have
         written it to the database its client reads."""
-        latest = [list(self._recent.get(feed, ()))[-RECENT_PER_FEED:] for feed in feeds]
-        return [self._latest[job] for jobs in latest for job in jobs]
+        return [
+            self._latest[job]
+            for feed in feeds
+            for job in islice(reversed(self._recent.get(feed, {})), RECENT_PER_FEED)
+        ]
 
     def watch(self, feed: str) -> None:
         """Send the events of the feed's jobs to its group too (call on the loop)."""
@@ -196,7 +200,7 @@ class Relay:
         out.extend(self.coalescer.due(now))
         if out:
             # The feeds' names: to route to the feeds open here, and to remember.
-            feeds = self._feeds(out) if self._watched else {e.job: e.feed for e in out if e.feed}
+            feeds = self._feeds(out, ask_database=bool(self._watched))
             self._hand_over([(message_of(e), feeds.get(e.job)) for e in out])
 
     def _hand_over(self, batch: list[tuple[dict, str | None]]) -> None:
@@ -212,9 +216,12 @@ class Relay:
             if self._pending[0].done():
                 self._pending.popleft()
 
-    def _feeds(self, events: list[messages.JobEvent]) -> dict[str, str | None]:
-        """The feed of each event's job: named by the event, else from the database."""
+    def _feeds(self, events: list[messages.JobEvent], ask_database: bool) -> dict[str, str | None]:
+        """The feed of each event's job: named by the event, else (when asked) from the
+        database."""
         named = {e.job: e.feed for e in events if e.feed}
+        if not ask_database:
+            return named
         return {**self._stored_feeds({e.job for e in events} - named.keys()), **named}
 
     def _stored_feeds(self, jobs: set[str]) -> dict[str, str | None]:
