@@ -6,6 +6,7 @@ default secret key or an empty ALLOWED_HOSTS (see `_refuse_unsafe_production`).
 
 import contextlib
 import ipaddress
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -209,9 +210,6 @@ REST_FRAMEWORK = {
         "webapp.accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    # Trusted proxies appending to X-Forwarded-For, for the throttles' client address;
-    # 0: the header is ignored (daphne's --proxy-headers already set the address).
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0, minimum=0),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
@@ -228,11 +226,14 @@ CACHES = {
 CLAP_SUBMIT_RATE = env_str("CLAP_SUBMIT_RATE", "120/min")  # per owner
 CLAP_ADDRESS_RATE = env_str("CLAP_ADDRESS_RATE", "600/min")  # per client address
 CLAP_ADMISSION_RATE = env_str("CLAP_ADMISSION_RATE", "30000/min")  # the whole site
-# Peers whose X-Forwarded-For names the client (an ingress, a load balancer): CIDRs.
+# Peers whose X-Forwarded-For names the client (an ingress, a load balancer): CIDRs,
+# for every limit per client address (webapp.core.client_address).
 try:
     TRUSTED_PROXIES = [ipaddress.ip_network(n, strict=False) for n in env_list("TRUSTED_PROXIES")]
 except ValueError as exc:
     raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from None
+if "NUM_PROXIES" in os.environ:  # the login limits' own rule, before TRUSTED_PROXIES
+    raise ImproperlyConfigured("NUM_PROXIES is gone: list your proxies' CIDRs in TRUSTED_PROXIES")
 # HTTP requests a web process serves at once, each on a thread of its pool
 # (webapp/core/http_threads.py); each may hold a database connection, so keep it
 # below DATABASE_POOL_SIZE minus 3 (the relay and the publisher hold one each for

@@ -1,5 +1,7 @@
 """Login attempts are limited per account and per client address (429, Retry-After)."""
 
+from ipaddress import ip_network
+
 import pytest
 from django.test import Client
 
@@ -41,12 +43,20 @@ def test_forwarded_for_is_ignored_unless_a_proxy_is_trusted(carol, settings):
         attempt(f"u{n}", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}")
     assert attempt("u9", HTTP_X_FORWARDED_FOR="192.0.2.9").status_code == 429
 
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    settings.TRUSTED_PROXIES = [ip_network("10.0.0.0/24")]
     for n in range(2):
         attempt(f"v{n}", address="10.0.0.5", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}, 198.51.100.1")
-    # Behind one trusted proxy, the client is the last address it appended.
+    # Behind a trusted proxy, the client is the nearest address not one of ours.
     assert attempt("v9", address="10.0.0.5", HTTP_X_FORWARDED_FOR="198.51.100.9").status_code == 200
     assert attempt("v9", address="10.0.0.5", HTTP_X_FORWARDED_FOR="198.51.100.1").status_code == 429
+
+
+def test_an_ipv6_client_counts_as_its_64(carol, settings):
+    settings.LOGIN_RATE_PER_ADDRESS = "2/min"
+    for n in (1, 2):
+        assert attempt(f"w{n}", address=f"2001:db8:5:5::{n}").status_code == 200
+    assert attempt("carol", password=PASSWORD, address="2001:db8:5:5::3").status_code == 429
+    assert attempt("carol", password=PASSWORD, address="2001:db8:5:6::1").status_code == 302
 
 
 @pytest.mark.parametrize(

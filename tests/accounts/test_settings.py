@@ -7,19 +7,23 @@ import sys
 SHOW = (
     "import json, webapp.settings as s; print(json.dumps({'mail': s.EMAIL_BACKEND, "
     "'host': s.EMAIL_HOST, 'password': s.EMAIL_HOST_PASSWORD, 'cache': s.CACHES['default'], "
-    "'proxies': s.REST_FRAMEWORK['NUM_PROXIES'], 'retention': s.JOB_RETENTION_DAYS}))"
+    "'proxies': [str(n) for n in s.TRUSTED_PROXIES], 'retention': s.JOB_RETENTION_DAYS}))"
 )
 
 
-def settings_with(env: dict) -> dict:
+def run_settings(env: dict) -> subprocess.CompletedProcess:
     base = {"PATH": "/usr/bin:/bin", "DEBUG": "false", "SECRET_KEY": "s" * 50}
-    done = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-c", SHOW],
         env={"ALLOWED_HOSTS": "example.org", **base, **env},
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def settings_with(env: dict) -> dict:
+    done = run_settings(env)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -42,9 +46,16 @@ def test_local_runs_print_mail_to_the_console():
 def test_throttles_share_the_database_and_trust_no_proxy_by_default():
     found = settings_with({})
     assert found["cache"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
-    assert found["proxies"] == 0
+    assert found["proxies"] == []
     assert found["retention"] == 30
-    assert settings_with({"NUM_PROXIES": "1", "JOB_RETENTION_DAYS": "7"})["proxies"] == 1
+    chosen = settings_with({"TRUSTED_PROXIES": "10.0.0.0/8", "JOB_RETENTION_DAYS": "7"})
+    assert (chosen["proxies"], chosen["retention"]) == (["10.0.0.0/8"], 7)
+
+
+def test_the_old_proxy_count_is_refused_not_ignored():
+    done = run_settings({"NUM_PROXIES": "1"})
+    assert done.returncode != 0
+    assert "NUM_PROXIES is gone" in done.stderr and "TRUSTED_PROXIES" in done.stderr
 
 
 ATTEMPTS = """

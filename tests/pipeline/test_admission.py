@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from webapp.claps import admission, services
 from webapp.claps.models import AdmissionCount, ClapJob, IdempotencyKey
+from webapp.core.client_address import client_address, client_key
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +87,27 @@ def test_the_page_form_is_admitted_like_the_api(settings, client):
 def test_the_client_address(settings, peer, forwarded, client):
     settings.TRUSTED_PROXIES = [ip_network("10.0.0.0/8")]
     request = RequestFactory().post("/", REMOTE_ADDR=peer, HTTP_X_FORWARDED_FOR=forwarded)
-    assert admission.client_address(request) == client
+    assert client_address(request) == client
+
+
+@pytest.mark.parametrize(
+    ("peer", "key"),
+    [
+        ("192.0.2.7", "192.0.2.7"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
+        ("::ffff:192.0.2.7", "192.0.2.7"),  # an IPv4 client on a dual-stack socket
+    ],
+)
+def test_the_client_key(peer, key):
+    assert client_key(RequestFactory().post("/", REMOTE_ADDR=peer)) == key
+
+
+def test_an_ipv6_client_cannot_rotate_into_a_new_budget(settings):
+    settings.CLAP_ADDRESS_RATE = "2/min"
+    statuses = [_post(APIClient(), address=f"2001:db8:7:7::{n}").status_code for n in (1, 2, 3)]
+    assert statuses == [202, 202, 429]
+    assert _post(APIClient(), address="2001:db8:7:8::1").status_code == 202
 
 
 def test_a_spoofed_header_does_not_buy_a_new_budget(settings):

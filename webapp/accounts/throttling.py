@@ -8,6 +8,8 @@ import math
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from webapp.core.client_address import client_key
+
 
 class AccountThrottle(SimpleRateThrottle):
     """Login attempts per account name, whichever address they come from."""
@@ -26,8 +28,7 @@ class AccountThrottle(SimpleRateThrottle):
 
 
 class AddressThrottle(SimpleRateThrottle):
-    """Attempts per client address: REMOTE_ADDR, or X-Forwarded-For when NUM_PROXIES
-    says how many trusted proxies append to it."""
+    """Attempts per client address, as webapp.core.client_address finds it."""
 
     scope = "accounts-address"
 
@@ -35,7 +36,7 @@ class AddressThrottle(SimpleRateThrottle):
         return settings.LOGIN_RATE_PER_ADDRESS
 
     def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+        return self.cache_format % {"scope": self.scope, "ident": client_key(request)}
 
 
 def refusal(request, throttles) -> int | None:

@@ -3,15 +3,10 @@
 Each limit is a count per fixed window ("120/min": at most 120 in each whole minute),
 kept in the database, so every web process (and pod) shares it; one statement counts
 a submission against all three. A refused submission gets how long until the window
-that refused it ends (the Retry-After of its 429).
-
-The client address is the connection's peer, unless that peer is a trusted proxy
-(TRUSTED_PROXIES): then it is the nearest address in X-Forwarded-For that is not one
-of ours. Without that rule anybody could pick their own address, and with it an
-ingress in front of the site does not make every visitor one client.
+that refused it ends (the Retry-After of its 429). The client address is
+webapp.core.client_address's.
 """
 
-import ipaddress
 import math
 import time
 from dataclasses import dataclass
@@ -21,6 +16,7 @@ from django.db import connection
 from django.db.models import F
 
 from webapp.claps.models import AdmissionCount
+from webapp.core.client_address import client_key
 
 PERIODS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 
@@ -51,29 +47,10 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), seconds
 
 
-def client_address(request) -> str:
-    peer = request.META.get("REMOTE_ADDR", "")
-    if not _trusted(peer):
-        return peer
-    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    for hop in reversed([h for h in hops if h]):
-        if not _trusted(hop):
-            return hop
-    return peer
-
-
-def _trusted(address: str) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in settings.TRUSTED_PROXIES)
-
-
 def limits_for(request, owner: str) -> list[Limit]:
     chosen = [
         ("per owner", f"owner:{owner}", settings.CLAP_SUBMIT_RATE),
-        ("per client address", f"address:{client_address(request)}", settings.CLAP_ADDRESS_RATE),
+        ("per client address", f"address:{client_key(request)}", settings.CLAP_ADDRESS_RATE),
         ("for the whole site", "site", settings.CLAP_ADMISSION_RATE),
     ]
     return [Limit(scope, key, *parse_rate(rate)) for scope, key, rate in chosen if rate]
