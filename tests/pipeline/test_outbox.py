@@ -7,6 +7,13 @@ import urllib.request
 
 import pytest
 from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka.admin import (
+    AdminClient,
+    AlterConfigOpType,
+    ConfigEntry,
+    ConfigResource,
+    ResourceType,
+)
 from django.db import OperationalError, connection
 from django.db.backends.signals import connection_created
 from rest_framework.test import APIClient
@@ -35,12 +42,11 @@ def _read_at(config, partition, offset):
         consumer.close()
 
 
-def _until_every_row_is_marked() -> None:
-    wait_until(
-        lambda: not ClapJob.objects.filter(published_at__isnull=True).exists(),
-        timeout=15,
-        what="every job row marked published",
-    )
+def _until_every_row_is_marked(but: ClapJob | None = None) -> None:
+    unmarked = ClapJob.objects.filter(published_at__isnull=True)
+    if but is not None:
+        unmarked = unmarked.exclude(id=but.id)
+    wait_until(lambda: not unmarked.exists(), timeout=15, what="every job row marked published")
 
 
 def test_an_accepted_job_is_published_with_its_position(isolated_kafka):
@@ -242,3 +248,33 @@ def test_reports_arriving_one_by_one_are_marked_together(isolated_kafka, monkeyp
     # At most one transaction per MARK_EVERY, however slow the machine; one per report
     # would be 30 in the 0.3 s or so this takes.
     assert len(marks) <= took / MARK_EVERY + 2, (marks, took)
+
+
+def test_a_producer_ended_by_a_fatal_error_is_replaced(isolated_kafka, caplog):
+    # A real fatal error from the real broker: with the gap-less guarantee on (for
+    # this test only), a message the topic refuses ends the idempotent producer.
+    admin = AdminClient(isolated_kafka.admin())
+    jobs = ConfigResource(
+        ResourceType.TOPIC,
+        isolated_kafka.topics.jobs,
+        incremental_configs=[
+            ConfigEntry("max.message.bytes", "1000", incremental_operation=AlterConfigOpType.SET)
+        ],
+    )
+    admin.incremental_alter_configs([jobs])[jobs].result()
+    too_large = ClapJob.objects.create(owner="anon:x", claps=1, note="é" * messages.MAX_NOTE)
+    after = ClapJob.objects.create(owner="anon:x", claps=1)
+    publisher = Publisher(isolated_kafka, **{"enable.gapless.guarantee": True})
+    first = publisher.producer
+    try:
+        publisher.publish_job(too_large)
+        wait_until(lambda: publisher.producer is not first, timeout=15, what="a new producer")
+        publisher.publish_job(after)
+        _until_every_row_is_marked(but=too_large)
+        assert publisher.jobs_in_flight() == 0  # so the sweeper can send too_large again
+    finally:
+        publisher.close()
+    assert [r.key for r in jobs_topic(isolated_kafka)] == [str(after.id)]
+    too_large.refresh_from_db()
+    assert too_large.published_at is None
+    assert "Kafka producer failed for good" in caplog.text

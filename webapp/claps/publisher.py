@@ -8,6 +8,7 @@ a second publish of the same job is harmless because workers and the recorder ar
 idempotent.
 """
 
+import contextlib
 import logging
 import threading
 from datetime import UTC, datetime
@@ -35,10 +36,14 @@ class PublishError(RuntimeError):
 
 
 class Publisher:
-    def __init__(self, kafka=None):
+    def __init__(self, kafka=None, **overrides):
         self.kafka = kafka or settings.KAFKA
         # Give up on a message after 2 minutes; the sweeper republishes the job later.
-        self.producer = Producer(self.kafka.producer(**{"message.timeout.ms": 120_000}, logger=log))
+        overrides = {"message.timeout.ms": 120_000, **overrides}
+        self._config = self.kafka.producer(**overrides, logger=log)
+        self.producer = Producer(self._config)
+        self._failed: Producer | None = None  # the producer a fatal error ended, if any
+        self._replacing = threading.Lock()
         self._closed = threading.Event()
         self._jobs_in_flight = 0
         self._lock = threading.Lock()
@@ -50,15 +55,48 @@ class Publisher:
 
     def _serve_reports(self) -> None:
         while not self._closed.wait(MARK_EVERY):
-            self.producer.poll(0)  # serves every report queued since the last call
+            self._serve(lambda producer: producer.poll(0))  # every report queued since
+            if self._failed is self.producer:
+                self._replace(self._failed, "a message was refused for good")
             self._mark_published()
         self._mark_published()  # what close()'s flush delivered
         connection.close()  # the thread's own: back to the pool on PostgreSQL
+
+    def _serve(self, call):
+        """call(producer), replacing the producer if it reports a fatal error: an
+        idempotent producer that lost its guarantee (librdkafka's fatal errors) refuses
+        every message from then on, and the site would accept jobs only the sweeper
+        could publish, a sweep that waits for reports that never come."""
+        producer = self.producer
+        try:
+            return call(producer)
+        except KafkaException as exc:
+            if not _is_fatal(exc):
+                raise
+            self._replace(producer, exc.args[0])
+            return 0
+
+    def _replace(self, failed: Producer, reason) -> None:
+        with self._replacing:
+            if failed is not self.producer:  # another thread was first
+                return
+            self.producer = Producer(self._config)
+        log.error("Kafka producer failed for good (%s): replaced", reason)
+        # Its messages fail now (counted out of flight, their jobs left in the outbox
+        # for the sweeper) rather than never.
+        failed.purge()
+        with contextlib.suppress(KafkaException):
+            failed.poll(0)
+
+    def _note_refusal(self, producer: Producer, exc: Exception) -> None:
+        if isinstance(exc, KafkaException) and _is_fatal(exc):
+            self._failed = producer  # replaced by the reports thread
 
     def publish_job(self, job: ClapJob) -> None:
         """Queue the job's message, in its trace; its delivery report marks the row
         published."""
         topic = self.kafka.topics.jobs
+        producer = self.producer
         self._count_in_flight(+1)  # before produce: the report may come back at once
         with (
             logs.job_context(job_id=str(job.id), topic=topic),
@@ -70,7 +108,7 @@ class Publisher:
             ) as span,
         ):
             try:
-                self.producer.produce(
+                producer.produce(
                     topic,
                     key=str(job.id),
                     value=job.to_message().encode(),
@@ -84,6 +122,7 @@ class Publisher:
                 self._count_in_flight(-1)
                 span.fail(str(exc))
                 log.warning("job %s stays in the outbox: %s", job.id, exc)
+                self._note_refusal(producer, exc)
 
     def jobs_in_flight(self) -> int:
         """Jobs handed to Kafka whose delivery report has not come back yet."""
@@ -160,17 +199,19 @@ class Publisher:
             if len(reports) == 2:
                 both.set()
 
+        producer = self.producer
         try:
-            self.producer.produce(
+            producer.produce(
                 self.kafka.topics.control,
                 key=job_id,
                 value=messages.CancelRequest(job_id, at).encode(),
                 on_delivery=confirm,
             )
-            self.producer.produce(
+            producer.produce(
                 self.kafka.topics.events, key=job_id, value=cancelled.encode(), on_delivery=confirm
             )
         except (BufferError, KafkaException) as exc:
+            self._note_refusal(producer, exc)
             raise PublishError(f"Kafka refused the cancel request: {exc}") from exc
         # Its own two reports (served by the reports thread), not a flush: that would
         # wait for every job in flight too.
@@ -181,7 +222,7 @@ class Publisher:
 
     def flush(self, timeout: float = 10.0) -> int:
         """Wait for every delivery report, and mark the delivered jobs published."""
-        left = self.producer.flush(timeout)
+        left = self._serve(lambda producer: producer.flush(timeout))
         self._mark_published()
         return left
 
@@ -189,6 +230,12 @@ class Publisher:
         self.flush()
         self._closed.set()
         self._reports.join(5.0)
+
+
+def _is_fatal(exc: KafkaException) -> bool:
+    # poll() and flush() raise the fatal error itself; produce() afterwards, _FATAL.
+    error = exc.args[0]
+    return isinstance(error, KafkaError) and (error.fatal() or error.code() == KafkaError._FATAL)
 
 
 @cache
