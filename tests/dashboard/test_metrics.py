@@ -26,12 +26,12 @@ def _samples(client) -> dict[tuple, float]:
     }
 
 
-def _sample_lag(settings, *points, partitions=1, owner="worker-1", every=5):
+def _sample_lag(settings, *points, partitions=1, owner="worker-1", every=5, start=T0):
     """Samples of the workers' group, `every` seconds apart, from (committed, log_end)
     pairs that each partition shares."""
     group, topic = settings.KAFKA.worker_group, settings.KAFKA.topics.jobs
     for i, (committed, log_end) in enumerate(points):
-        at = T0 + timedelta(seconds=i * every)
+        at = start + timedelta(seconds=i * every)
         for partition in range(partitions):
             PartitionSample.objects.create(
                 at=at,
@@ -141,6 +141,22 @@ def test_keda_desired_replicas_follow_the_lag_and_the_scaledobject(client, setti
     GroupSample.objects.all().delete()
     _sample_lag(settings, (0, 50), partitions=3)  # lag 150: capped at 30, then at max 3
     assert _samples(client)[desired] == 3
+
+
+def test_an_out_of_date_sample_exports_its_age_but_no_lag(client, settings):
+    settings.SAMPLE_INTERVAL = 5
+    stopped = datetime.now(UTC) - timedelta(seconds=16)  # more than 3 intervals ago
+    group = _sample_lag(settings, (0, 50), start=stopped)
+    samples = _samples(client)
+    labels = (("group", group),)
+    assert samples[("clapstream_consumergroup_sample_timestamp_seconds", labels)] == (
+        pytest.approx(stopped.timestamp())
+    )
+    for name in ("clapstream_consumergroup_total_lag", "clapstream_keda_desired_replicas"):
+        assert (name, labels) not in samples
+    assert not any(name == "clapstream_consumergroup_lag" for name, _ in samples)
+    _sample_lag(settings, (0, 50), start=datetime.now(UTC))  # the sampler is back
+    assert _samples(client)[("clapstream_consumergroup_total_lag", labels)] == 50
 
 
 def test_oldest_running_job_and_outbox(client):

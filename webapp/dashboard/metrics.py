@@ -13,6 +13,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Min, Q, Sum
 from django.http import HttpResponse
+from django.utils import timezone
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -37,7 +38,8 @@ def _group_metrics(kafka):
     )
     total = GaugeMetricFamily(
         "clapstream_consumergroup_total_lag",
-        "Sum of clapstream_consumergroup_lag over the group's partitions.",
+        "Sum of clapstream_consumergroup_lag over the group's partitions. These figures "
+        "are absent while the latest sample is older than 3 sample intervals.",
         labels=["group"],
     )
     produced = GaugeMetricFamily(
@@ -65,10 +67,17 @@ def _group_metrics(kafka):
         labels=["group", "status"],
     )
     groups = overview.overviews(kafka)
+    now = timezone.now()
     for group in groups:
         if group.sampled_at is None:
             continue
         name, topic = group.group, group.topic
+        sampled.add_metric([name], group.sampled_at.timestamp())
+        if group.stale(now):
+            # Out-of-date figures left out: an autoscaler on them would hold a queue
+            # at the lag it had when the sampler stopped. Without them an HPA holds
+            # its replicas, and the sample's age (above) raises the alert.
+            continue
         for row in group.partitions:
             partition = str(row.offsets.partition)
             lag.add_metric([name, topic, partition], row.unread)
@@ -78,14 +87,14 @@ def _group_metrics(kafka):
         total.add_metric([name], group.total_lag)
         if group.members is not None:
             members.add_metric([name], group.members)
-        sampled.add_metric([name], group.sampled_at.timestamp())
         for status in Health:
             health.add_metric([name, status.name], float(group.health.status == status))
     workers = overview.workers_overview(kafka, groups)
-    return [lag, total, produced, committed, members, sampled, health, *_keda_metrics(workers)]
+    keda = _keda_metrics(workers, now)
+    return [lag, total, produced, committed, members, sampled, health, *keda]
 
 
-def _keda_metrics(workers: overview.GroupOverview):
+def _keda_metrics(workers: overview.GroupOverview, now):
     scaling = settings.KEDA
     labels = [workers.group]
     desired = GaugeMetricFamily(
@@ -104,7 +113,7 @@ def _keda_metrics(workers: overview.GroupOverview):
     ]
     bounds[0].add_metric(labels, scaling.min_replicas)
     bounds[1].add_metric(labels, scaling.max_replicas)
-    if workers.sampled_at is not None:
+    if not workers.stale(now):
         desired.add_metric(labels, overview.autoscaling(settings.KAFKA, scaling, workers).desired)
     return [desired, *bounds]
 

@@ -4,6 +4,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Count, Q, Sum
 
 from streams import health, keda
@@ -15,6 +16,7 @@ from webapp.dashboard.watched import reset_policy, sampled_pairs
 
 HEALTH_WINDOW = 10  # samples per partition, like Burrow's 10 stored commits
 RATE_WINDOW = timedelta(minutes=1)
+STALE_AFTER_SAMPLES = 3  # intervals without a sample before the latest is out of date
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,10 @@ class GroupOverview:
     health: health.Verdict
     produced_per_s: float | None
     consumed_per_s: float | None
+
+    def stale(self, now: datetime) -> bool:
+        """Whether the sampler has stopped (or never ran) for this group."""
+        return sample_stale(self.sampled_at, now)
 
     @property
     def total_lag(self) -> int:
@@ -102,6 +108,12 @@ def group_overview(kafka, group: str, topic: str) -> GroupOverview:
         produced_per_s=produced,
         consumed_per_s=consumed,
     )
+
+
+def sample_stale(sampled_at: datetime | None, now: datetime) -> bool:
+    if sampled_at is None:
+        return True
+    return (now - sampled_at).total_seconds() > STALE_AFTER_SAMPLES * settings.SAMPLE_INTERVAL
 
 
 def overviews(kafka) -> list[GroupOverview]:

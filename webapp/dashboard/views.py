@@ -68,8 +68,7 @@ def _live_context(request) -> dict:
     return {
         "now": now,
         "sampled_at": sampled_at,
-        "sampler_stale": sampled_at is None
-        or (now - sampled_at).total_seconds() > 3 * settings.SAMPLE_INTERVAL,
+        "sampler_stale": overview.sample_stale(sampled_at, now),
         "panels": panels,
         "live_error": live_error,
         "lagging_only": lagging_only,
