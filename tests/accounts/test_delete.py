@@ -39,3 +39,23 @@ def test_staff_accounts_are_not_deleted_from_the_site(carol):
     response = logged_in(carol).post("/accounts/delete/", {"password": PASSWORD}, follow=True)
     assert "removed by another administrator" in response.content.decode()
     assert User.objects.filter(pk=carol.pk).exists()
+
+
+def test_a_user_deleted_by_an_administrator_takes_their_jobs(carol):
+    submit(logged_in(carol))
+    other = ClapJob.objects.create(owner="anon:someone", claps=1)
+    admin = User.objects.create_superuser("root", "root@example.com", PASSWORD)
+    response = logged_in(admin).post(f"/admin/auth/user/{carol.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=carol.pk).exists()
+    assert list(ClapJob.objects.values_list("id", flat=True)) == [other.id]
+
+
+def test_password_guesses_at_deletion_are_limited(carol, settings):
+    settings.LOGIN_RATE_PER_ACCOUNT = "2/min"
+    client = logged_in(carol)
+    for _ in range(2):
+        assert client.post("/accounts/delete/", {"password": "wrong"}).status_code == 400
+    refused = client.post("/accounts/delete/", {"password": PASSWORD})
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert User.objects.filter(pk=carol.pk).exists()

@@ -73,3 +73,36 @@ def test_sign_up_and_reset_are_limited_per_address(url, data, settings):
         assert client.post(url, data).status_code in (200, 302)
     refused = client.post(url, data)
     assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+
+
+def test_a_look_alike_name_counts_as_the_account(carol, settings):
+    settings.LOGIN_RATE_PER_ACCOUNT = "2/min"
+    # Full-width and mathematical letters: the login form reads both as "carol" (NFKC).
+    for name in ("\uff43arol", "\U0001d41carol"):
+        assert attempt(name).status_code == 200
+    assert attempt("carol", password=PASSWORD).status_code == 429
+
+
+def test_the_admin_login_is_limited_like_the_site_login(carol, settings):
+    carol.is_staff = True
+    carol.save()
+    settings.LOGIN_RATE_PER_ACCOUNT = "3/min"
+    assert attempt("carol").status_code == 200  # the site's login and the admin's share it
+    for _ in range(2):
+        response = Client(REMOTE_ADDR="10.0.0.1").post(
+            "/admin/login/", {"username": "carol", "password": "wrong"}
+        )
+        assert response.status_code == 200
+    refused = Client(REMOTE_ADDR="10.0.0.1").post(
+        "/admin/login/", {"username": "carol", "password": PASSWORD, "next": "/admin/"}
+    )
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert "_auth_user_id" not in refused.wsgi_request.session
+
+
+def test_a_signed_in_user_sent_back_to_the_login_goes_home(carol):
+    client = Client()
+    client.login(username="carol", password=PASSWORD)
+    response = client.get("/accounts/login/?next=/accounts/login/")
+    assert response.status_code == 302
+    assert response["Location"] == "/"  # LOGIN_REDIRECT_URL, not a redirection loop

@@ -4,6 +4,7 @@ database (settings.CACHES), so every web process counts against the same limits.
 
 import hashlib
 import math
+import unicodedata
 
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
@@ -12,7 +13,7 @@ from webapp.core.client_address import client_key
 
 
 class AccountThrottle(SimpleRateThrottle):
-    """Login attempts per account name, whichever address they come from."""
+    """Attempts per account, whichever address they come from."""
 
     scope = "login-account"
 
@@ -20,7 +21,14 @@ class AccountThrottle(SimpleRateThrottle):
         return settings.LOGIN_RATE_PER_ACCOUNT
 
     def get_cache_key(self, request, view):
-        username = request.POST.get("username", "").strip().casefold()
+        # The account the attempt is about: the signed-in user's (who must give their
+        # password to delete it), else the name typed, normalised as the login form
+        # does (NFKC), or a full-width "c" in "carol" would buy a fresh allowance.
+        if request.user.is_authenticated:
+            username = request.user.get_username()
+        else:
+            username = unicodedata.normalize("NFKC", request.POST.get("username", ""))
+        username = username.strip().casefold()
         if not username:
             return None
         ident = hashlib.sha256(username.encode()).hexdigest()

@@ -3,10 +3,13 @@
 Django's auth views do the work; these add the attempt limits, the site's templates
 and what an account owns (tokens, jobs)."""
 
-from django.contrib import messages
+from urllib.parse import urlsplit
+
+from django.contrib import admin, messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
@@ -52,6 +55,27 @@ class LoginView(Throttled, auth.LoginView):
     redirect_authenticated_user = True
     form_class = LoginForm
     throttles = (AccountThrottle, AddressThrottle)
+
+    def get_redirect_url(self):
+        # A signed-in user sent back here would be a redirection loop (Django raises).
+        url = super().get_redirect_url()
+        return "" if url and urlsplit(url).path == self.request.path else url
+
+
+def admin_login(request):
+    """The admin's own login, under the same limits as the site's."""
+    if request.method == "POST":
+        wait = refusal(request, [AccountThrottle(), AddressThrottle()])
+        if wait is not None:
+            return _too_many(wait)
+    return admin.site.login(request)
+
+
+def _too_many(wait: int) -> HttpResponse:
+    message = f"Too many attempts: try again in {wait} s.\n"
+    return HttpResponse(
+        message, status=429, content_type="text/plain", headers={"Retry-After": str(wait)}
+    )
 
 
 class SignUpView(Throttled, CreateView):
@@ -110,6 +134,11 @@ def account_delete(request):
     if request.user.is_staff:
         messages.error(request, "Staff accounts are removed by another administrator.")
         return redirect("account")
+    if request.method == "POST":
+        # The password guards the account against a stolen session: limited like a login.
+        wait = refusal(request, [AccountThrottle(), AddressThrottle()])
+        if wait is not None:
+            return _too_many(wait)
     form = DeleteAccountForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = request.user
