@@ -56,8 +56,9 @@ application = StartClients(
                 django_wsgi_app,
                 settings.WEB_THREADS,
                 # Liveness alone: no readiness check (a slow Kafka, a flood of public
-                # calls) can make a live process miss its liveness probe.
-                apart=[[reverse("healthz")], [reverse("readyz"), reverse("metrics")]],
+                # calls) can make a live process miss its liveness probe; nor can a
+                # scrape, whose queries grow with the job table, hold up readiness.
+                apart=[[reverse("healthz")], [reverse("readyz")], [reverse("metrics")]],
             ),
             "websocket": AllowedHostsOriginValidator(
                 SessionMiddlewareStack(URLRouter(websocket_urlpatterns))

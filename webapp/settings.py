@@ -236,8 +236,9 @@ if "NUM_PROXIES" in os.environ:  # the login limits' own rule, before TRUSTED_PR
     raise ImproperlyConfigured("NUM_PROXIES is gone: list your proxies' CIDRs in TRUSTED_PROXIES")
 # HTTP requests a web process serves at once, each on a thread of its pool
 # (webapp/core/http_threads.py); each may hold a database connection, so keep it
-# below DATABASE_POOL_SIZE minus 3 (the relay and the publisher hold one each for
-# good, the readiness thread one while it answers); the rest serve the sockets' look-ups.
+# below DATABASE_POOL_SIZE minus 4 (the relay and the publisher hold one each for
+# good, the readiness and the /metrics threads one each while they answer); the rest
+# serve the sockets' look-ups.
 WEB_THREADS = env_int("WEB_THREADS", 4, minimum=1)
 CLAP_API_MAX_BODY = env_int("CLAP_API_MAX_BODY", 4096, minimum=256)
 SPECTACULAR_SETTINGS = {

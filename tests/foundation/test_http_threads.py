@@ -244,3 +244,27 @@ def test_the_environ_of_a_scope():
     assert (environ["SERVER_NAME"], environ["SERVER_PORT"]) == ("127.0.0.1", "8000")
     assert environ["wsgi.url_scheme"] == "https"
     assert environ["wsgi.input"] is body
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_the_site_answers_readiness_while_a_scrape_is_slow(monkeypatch):
+    from webapp.asgi import application
+
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_scrape(_registry):  # a /metrics whose queries take their time
+        entered.set()
+        release.wait(10)
+        return b""
+
+    monkeypatch.setattr("webapp.dashboard.metrics.generate_latest", slow_scrape)
+    http = application.app.application_mapping["http"]
+    host = [("host", "127.0.0.1")]
+    scrape = asyncio.create_task(_exchange(http, _scope(path="/metrics", headers=host)))
+    await asyncio.to_thread(entered.wait, 10)
+    ready = _scope(path="/readyz", headers=host, query_string=b"check=database")
+    assert (await _exchange(http, ready))[0]["status"] == 200
+    assert not scrape.done()
+    release.set()
+    assert (await scrape)[0]["status"] == 200
