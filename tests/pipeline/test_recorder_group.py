@@ -1,11 +1,14 @@
 """Recorders are one consumer group: each member writes the jobs of its partitions, and
 exactly one of them, the holder of partition 0, sweeps the outbox."""
 
+import time
+
 import pytest
 from confluent_kafka import Producer, TopicPartition
 from django.db import OperationalError
 
 from streams import messages
+from tools.ports import free_port
 from tools.waiting import wait_until
 from webapp.claps import recorder as recorder_module
 from webapp.claps.models import ClapJob, Status
@@ -142,3 +145,24 @@ def test_partitions_revoked_while_their_batch_is_in_hand_go_to_the_next_holder(
     finally:
         for member in members:
             member.close()
+
+
+def test_a_recorder_stays_alive_while_its_database_is_away(stack, isolated_kafka, tmp_path):
+    job = ClapJob.objects.create(owner="anon:x", claps=1)
+    _running(isolated_kafka, job)  # an event it cannot write
+    alive = tmp_path / "recorder.alive"
+    stack.recorder(
+        DATABASE_URL=f"postgres://nobody:none@127.0.0.1:{free_port()}/nothing",
+        DATABASE_POOL="false",  # refused at once, not after the pool's 30 s wait
+        RECORDER_HEARTBEAT_FILE=str(alive),
+        RECORDER_METRICS_PORT="0",
+    )
+    failures = lambda: stack.log.getvalue().count("); retrying in")  # noqa: E731
+    wait_until(lambda: failures() >= 2, timeout=30, what="the recorder to retry the event")
+    since = time.time()
+    seen = failures()
+    wait_until(
+        lambda: alive.exists() and alive.stat().st_mtime > since and failures() > seen,
+        timeout=30,
+        what="a heartbeat while the database is away",
+    )
