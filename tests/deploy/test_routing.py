@@ -36,17 +36,20 @@ def test_tls_settings_follow_the_ingress(path, objects):
 
 
 @pytest.mark.parametrize("path", DEPLOYABLE, ids=build_id)
-def test_django_accepts_the_probes_and_the_scrapes(path, objects):
-    """The kubelet and Prometheus call the pod by IP: a Host Django must allow, or
-    every probe gets a 400 and no web pod ever becomes ready."""
+@pytest.mark.parametrize(
+    ("pod_ip", "host"), [("10.244.1.17", "10.244.1.17:8000"), ("fd00::5", "[fd00::5]:8000")]
+)
+def test_django_accepts_the_probes_and_the_scrapes(path, objects, pod_ip, host):
+    """The kubelet and Prometheus call the pod by IP (an IPv6 one in brackets): a Host
+    Django must allow, or every probe gets a 400 and no web pod ever becomes ready."""
     (web,) = one(objects, "Deployment", "clapstream-web")["spec"]["template"]["spec"]["containers"]
-    env = container_env(web, objects, fields={"status.podIP": "10.244.1.17"})
+    env = container_env(web, objects, fields={"status.podIP": pod_ip})
     allowed = env["ALLOWED_HOSTS"].split(",")
     port = web["readinessProbe"]["httpGet"]["port"]
     assert port == "http" and web["ports"][0]["containerPort"] == 8000
-    for host in ("10.244.1.17:8000", *app_config(objects)["ALLOWED_HOSTS"].split(",")):
-        domain, _ = split_domain_port(host)
-        assert validate_host(domain, allowed), host
+    for name in (host, *app_config(objects)["ALLOWED_HOSTS"].split(",")):
+        domain, _ = split_domain_port(name)
+        assert validate_host(domain, allowed), name
     assert not validate_host("evil.example.org", allowed)
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
         assert "httpHeaders" not in web[probe]["httpGet"]  # the Host is the pod IP
