@@ -68,10 +68,11 @@ def test_the_address_check_catches_a_short_name_and_another_namespace():
 def test_each_release_runs_jobs_of_its_own(path, objects):
     """A Job's pod template is immutable: applying a new image to a Job of the same
     name fails. Each release's Jobs carry the release in their name, which follows
-    the image tag and the version label; a finished Job stays (a TTL would make a
-    GitOps tool create it again on every sync)."""
+    the image tag and the version label, and may add a settings revision (a settings
+    change within a release needs new Jobs too); a finished Job stays (a TTL would
+    make a GitOps tool create it again on every sync)."""
     release, suffix = environment(path)["release"], environment(path)["jobSuffix"]
-    assert suffix == release.replace(".", "-")
+    assert re.fullmatch(re.escape(release.replace(".", "-")) + r"(-s[0-9]+)?", suffix)
     jobs = of_kind(objects, "Job")
     assert {j["metadata"]["name"] for j in jobs} == {
         f"clapstream-migrate-{suffix}",
