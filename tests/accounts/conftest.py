@@ -1,5 +1,3 @@
-import re
-
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
@@ -16,13 +14,6 @@ def no_kafka(fake_publisher):
 @pytest.fixture
 def carol(db):
     return User.objects.create_user("carol", "carol@example.com", PASSWORD)
-
-
-def submit(client, claps=3) -> str:
-    """A job submitted through the home page; returns its id."""
-    response = client.post("/", {"claps": claps, "note": ""})
-    assert response.status_code == 302, response.content.decode()[:2000]
-    return re.fullmatch(r"/claps/([0-9a-f-]+)/", response["Location"]).group(1)
 
 
 def logged_in(user) -> Client:

@@ -5,7 +5,8 @@ from datetime import UTC, datetime
 import pytest
 from django.contrib.auth.models import User
 
-from tests.accounts.conftest import PASSWORD, logged_in, submit
+from tests.accounts.conftest import PASSWORD, logged_in
+from tests.support.pages import submit_form as submit
 from webapp.accounts.tokens import token_create
 from webapp.claps.models import Applause, ClapJob, Transition
 

@@ -3,7 +3,8 @@
 import pytest
 from django.test import Client
 
-from tests.accounts.conftest import PASSWORD, submit
+from tests.accounts.conftest import PASSWORD
+from tests.support.pages import submit_form as submit
 from webapp.claps.models import ClapJob
 from webapp.claps.owners import SESSION_KEY
 

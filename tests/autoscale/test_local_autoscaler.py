@@ -1,14 +1,12 @@
 """The local autoscaler against the real broker: lag starts workers, no lag stops them."""
 
 import io
-import uuid
 
 import pytest
-from confluent_kafka import Producer
 
-from streams import messages
 from streams.keda import KedaScaling
 from streams.lag import OffsetReader
+from tests.support.kafka import produce_jobs
 from tests.support.pipeline import env_for
 from tools.autoscale.scaler import LocalAutoscaler, ReplicaPlanner
 from tools.processes import ProcessGroup
@@ -31,14 +29,6 @@ def autoscaler(isolated_kafka):
     yield scaler
     scaler.close()
     print(processes._out.getvalue()[-10000:])  # shown when the test failed
-
-
-def produce_jobs(kafka, count: int) -> None:
-    producer = Producer(kafka.producer())
-    for _ in range(count):
-        job = messages.JobRequest(id=str(uuid.uuid4()), claps=1)
-        producer.produce(kafka.topics.jobs, key=job.id, value=job.encode())
-    assert producer.flush(30) == 0
 
 
 def read_and_scale(autoscaler):

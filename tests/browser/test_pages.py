@@ -7,6 +7,7 @@ import uuid
 import pytest
 from django.test import Client
 
+from tests.support.pages import submit_form
 from webapp.claps.models import ClapJob, Status
 
 pytestmark = pytest.mark.django_db
@@ -18,10 +19,7 @@ def publisher(fake_publisher):
 
 
 def submit(client, **data) -> ClapJob:
-    response = client.post("/", {"claps": 5, "note": "", **data})
-    assert response.status_code == 302, response.content.decode()[:2000]
-    job_id = re.fullmatch(r"/claps/([0-9a-f-]+)/", response["Location"]).group(1)
-    return ClapJob.objects.get(id=job_id)
+    return ClapJob.objects.get(id=submit_form(client, **{"claps": 5, **data}))
 
 
 def test_home_offers_the_form_without_creating_a_session():

@@ -1,33 +1,10 @@
-"""The Streams pages are for staff only; /metrics asks for its token when one is set."""
+"""The admin links the Streams pages (staff only: tests/security/test_admin_access.py);
+/metrics asks for its token when one is set."""
 
 import pytest
-from django.contrib.auth.models import User
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
-
-DASHBOARD_URLS = ["streams", "live", "data", "dead_letters"]
-
-
-@pytest.fixture
-def member(client):
-    client.force_login(User.objects.create_user("member", password="not-staff-123"))
-    return client
-
-
-def _sent_to_login(response) -> bool:
-    return response.status_code == 403 or (
-        response.status_code == 302 and response.url.startswith(reverse("admin:login"))
-    )
-
-
-@pytest.mark.parametrize("name", DASHBOARD_URLS)
-@pytest.mark.parametrize("who", ["anonymous", "member"])
-def test_only_staff_see_the_dashboard(request, client, name, who):
-    visitor = request.getfixturevalue("member") if who == "member" else client
-    url = reverse(f"dashboard:{name}")
-    assert _sent_to_login(visitor.get(url))
-    assert _sent_to_login(visitor.post(url, {"partition": 0, "offset": 0, "action": "discard"}))
 
 
 def test_the_admin_index_links_the_dashboard(admin_client):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.ci import IN_CI
 from tools import commands
 from tools.deploy.manifests import ROOT
 
@@ -21,7 +22,7 @@ def _engine() -> str:
     found = shutil.which("podman")
     if found:
         return found
-    if os.environ.get("CI", "").lower() == "true":
+    if IN_CI:
         pytest.fail("podman is missing: CI must run the image tests (.ci/run installs it)")
     pytest.skip("no container engine here (podman)")
 

@@ -17,7 +17,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.monitoring.promtool import ROOT
-from tests.support.pipeline import start_web
+from tests.support.pipeline import answers, start_web
 from tools.ports import free_port
 from tools.waiting import wait_until
 from webapp.claps.models import ClapJob, Status
@@ -118,14 +118,6 @@ def _query(base: str, expr: str) -> list:
         return json.load(response)["data"]["result"]
 
 
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
 @pytest.fixture
 def prometheus(stack):
     binary = shutil.which("prometheus")
@@ -139,7 +131,7 @@ def prometheus(stack):
         argv = [binary, f"--config.file={config}", f"--storage.tsdb.path={data / 'tsdb'}"]
         stack.group.start("prometheus", [*argv, f"--web.listen-address=127.0.0.1:{port}"], {})
         base = f"http://127.0.0.1:{port}"
-        wait_until(lambda: _answers(f"{base}/-/ready"), timeout=30, what="Prometheus")
+        wait_until(lambda: answers(f"{base}/-/ready"), timeout=30, what="Prometheus")
         return base
 
     yield start

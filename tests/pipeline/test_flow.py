@@ -70,7 +70,7 @@ def test_200_jobs_through_2_workers_complete_exactly_once(stack, isolated_kafka,
     # (running, one progress per clap, done), its events in seq order.
     expected = sum(2 + j.claps for j in jobs)
     wait_until(lambda: len(outputs.events) >= expected, 30, "every event", _reading(outputs))
-    outputs.poll(0.5)  # anything beyond the expected, such as a second `done`
+    outputs.read_to_end()  # anything beyond the expected, such as a second `done`
     for j in jobs:
         events = outputs.of(str(j.id))
         assert [e.type for e in events] == [

@@ -9,12 +9,11 @@ import sys
 
 import pytest
 
-from tools.postgres import MISSING, server_bindir
+from tests.support.postgres import needs_postgres
 from tools.soak.faults import CUT_RECORDER_DB, KILL_WORKER, RESTART_BROKER, RESTART_WEB
 
 pytestmark = [
-    # Never skipped in CI, which installs PostgreSQL.
-    pytest.mark.skipif(server_bindir() is None and not os.environ.get("CI"), reason=MISSING),
+    needs_postgres,
     pytest.mark.timeout(480),
 ]
 

@@ -2,12 +2,13 @@
 tests open: WCAG 2.1 A and AA, and a level-one heading on every page of the site."""
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from tests.support.ci import IN_CI
 
 AXE_DIR = Path(__file__).resolve().parents[1] / "browser" / "axe"
 AXE_JS = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
@@ -26,7 +27,7 @@ def axe_source() -> str:
     if not AXE_JS.exists():
         npm = shutil.which("npm")
         if npm is None:
-            if os.environ.get("CI"):
+            if IN_CI:
                 pytest.fail("npm is needed for the accessibility checks")
             pytest.skip("no npm to install axe-core")
         done = subprocess.run(

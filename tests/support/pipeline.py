@@ -45,11 +45,11 @@ def start_web(pipeline, name="web") -> str:
     argv = [*SERVER, "-b", "127.0.0.1", "-p", str(port)]
     pipeline.group.start(name, [*argv, "webapp.asgi:application"], pipeline.env)
     base = f"http://127.0.0.1:{port}"
-    wait_until(lambda: _answers(f"{base}/healthz"), timeout=30, what=f"{name} to answer")
+    wait_until(lambda: answers(f"{base}/healthz"), timeout=30, what=f"{name} to answer")
     return base
 
 
-def _answers(url: str) -> bool:
+def answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=1) as response:
             return response.status == 200

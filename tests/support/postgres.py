@@ -2,17 +2,14 @@
 (tools.postgres.temp_postgres) and of those that run on it under `make
 test-postgres`, and the pool those see."""
 
-import os
-
 import pytest
 from django.db import connection
 
+from tests.support.ci import IN_CI
 from tools.postgres import MISSING, server_bindir
 
 # Never skipped in CI, which installs PostgreSQL.
-needs_postgres = pytest.mark.skipif(
-    server_bindir() is None and not os.environ.get("CI"), reason=MISSING
-)
+needs_postgres = pytest.mark.skipif(server_bindir() is None and not IN_CI, reason=MISSING)
 
 
 # Under `make test-postgres`, which runs the whole suite on a throw-away cluster.

@@ -25,6 +25,7 @@ from confluent_kafka.admin import (
 
 from streams.messages import FINAL_TYPES, JobEvent, JobRequest
 from tools.sandbox import private_kafka
+from tools.waiting import wait_until
 from worker.settings import WorkerSettings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -106,16 +107,32 @@ class Outputs:
         )
         self.events: list[JobEvent] = []
         self.dead_letters = []
+        self._next: dict[tuple[str, int], int] = {}  # offset after the last one read
 
     def poll(self, timeout: float = 0.05) -> None:
+        """What has come since the last call (whatever the next fetch brings)."""
         while (msg := self.consumer.poll(timeout)) is not None:
             timeout = 0
             if msg.error():
                 continue
+            self._next[(msg.topic(), msg.partition())] = msg.offset() + 1
             if msg.topic() == self.config.topics.dlq:
                 self.dead_letters.append(msg)
             else:
                 self.events.append(JobEvent.decode(msg.value()))
+
+    def read_to_end(self, timeout: float = 30.0) -> None:
+        """Everything written so far: each partition read up to its log end now."""
+        ends = {
+            (tp.topic, tp.partition): self.consumer.get_watermark_offsets(tp, timeout=10)[1]
+            for tp in self.consumer.assignment()
+        }
+
+        def behind() -> bool:
+            self.poll()
+            return any(self._next.get(at, 0) < end for at, end in ends.items())
+
+        wait_until(lambda: not behind(), timeout, "the outputs read to their end")
 
     def of(self, job_id: str) -> list[JobEvent]:
         return [e for e in self.events if e.job == job_id]

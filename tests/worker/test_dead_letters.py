@@ -47,12 +47,12 @@ def test_malformed_messages_are_dead_lettered_and_the_worker_carries_on(
         tick=driving(worker, outputs),
     )
 
-    reasons = {}
+    reasons, offsets = {}, []
     for msg in outputs.dead_letters:
         headers = _headers(msg)
         assert headers[DLQ_ATTEMPTS] == "0"
-        assert headers[DLQ_TOPIC] == config.topics.jobs
-        assert int(headers[DLQ_PARTITION]) >= 0 and int(headers[DLQ_OFFSET]) >= 0
+        assert (headers[DLQ_TOPIC], headers[DLQ_PARTITION]) == (config.topics.jobs, "0")
+        offsets.append(int(headers[DLQ_OFFSET]))
         assert headers[DLQ_FAILED_AT]
         reasons[msg.key()] = (headers[DLQ_ERROR], msg.value())
     assert reasons[b"k1"] == ("not JSON", b"not json at all")
@@ -60,6 +60,7 @@ def test_malformed_messages_are_dead_lettered_and_the_worker_carries_on(
     assert reasons[b"k3"][0] == "unknown schema version 99"
     assert reasons[b"k4"] == ("empty message (no value)", None)
     assert reasons[b"\xff\xfe"][0] == "not UTF-8"
+    assert sorted(offsets) == list(range(len(bad)))  # each letter names its own message
     # A malformed message whose key is a job id fails that job visibly too.
     assert outputs.final(typed).type == FAILED
     assert outputs.final(good.id).type == "done"

@@ -72,7 +72,6 @@ def test_the_probe_fails_once_the_broker_is_gone(kafka, tmp_path):
         wait_until(lambda: _probe(env).returncode == 1, limit + 15, "the probe to fail")
         failed_after = time.monotonic() - gone
         assert failed_after >= limit - 1, "the heartbeat must outlive a short hiccup"
-        assert failed_after < limit + 15, f"the probe failed only after {failed_after:.0f} s"
         assert "group membership lost" in log.read_bytes()[before:].decode(errors="replace")
     finally:
         if worker is not None:

@@ -49,7 +49,7 @@ def test_two_workers_do_every_job_exactly_once(config, outputs, processes, tmp_p
     assert "clapstream_worker_jobs_done_total" in metrics
     wait_until(done(200), 45, "200 jobs done")
 
-    outputs.poll(0.5)
+    outputs.read_to_end()
     done = Counter(e.job for e in outputs.events if e.type == DONE)
     assert set(done) == wanted and set(done.values()) == {1}
     assert not outputs.dead_letters
@@ -100,7 +100,7 @@ def test_sigterm_stops_promptly_leaves_the_group_and_the_job_is_redelivered(
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(10) == 0, processes.log("stopping")
     assert group_members(config) == []  # left at once, not after a session timeout
-    outputs.poll(1.0)  # what the stopped worker wrote before it exited
+    outputs.read_to_end()  # what the stopped worker wrote before it exited
     assert outputs.final(long.id) is None  # stopped between claps, not after the job
 
     processes.start("successor", CLAP_WORK_MS="5")
