@@ -122,7 +122,7 @@ def test_web_read_only_as_its_user_waits_for_migrations_and_serves_static(engine
 
 
 def test_check_deploy_is_clean_in_the_production_profile(engine):
-    env = {"SECRET_KEY": SECRET, "ALLOWED_HOSTS": "claps.example.org"}
+    env = {"SECRET_KEY": SECRET, "ALLOWED_HOSTS": "claps.example.org", "METRICS_TOKEN": SECRET}
     state, out = engine.once(
         env, "python", "manage.py", "check", "--deploy", "--fail-level", "WARNING"
     )

@@ -9,16 +9,26 @@ PROD = {
 }
 
 
-def test_check_deploy_is_clean_in_the_production_profile():
-    result = subprocess.run(
+def _check_deploy(**env) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        env={**PROD, "SECRET_KEY": secrets.token_urlsafe(50)},
+        env={**PROD, "SECRET_KEY": secrets.token_urlsafe(50), **env},
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def test_check_deploy_is_clean_in_the_production_profile():
+    result = _check_deploy(METRICS_TOKEN=secrets.token_hex(16))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_of_an_open_metrics_endpoint():
+    result = _check_deploy()
+    assert result.returncode != 0
+    assert "clapstream.W001" in result.stderr and "METRICS_TOKEN is empty" in result.stderr
 
 
 def test_browser_security_headers(client):
