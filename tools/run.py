@@ -3,18 +3,21 @@
     python -m tools.run     (PORT, WEB_PROCESSES, LOCAL_WORKERS, LOCAL_AUTOSCALE, ...)
 
 Runs the broker (unless KAFKA_BOOTSTRAP_SERVERS is set), migrates, creates the topics,
-then the site and its processes until Ctrl-C or SIGTERM."""
+then the site and its processes until Ctrl-C, SIGTERM or SIGHUP; a process that exits
+meanwhile is started again (tools/supervisor.py)."""
 
 import argparse
 import signal
 import sys
 import threading
+from functools import partial
 
 from streams.envvars import env_bool, env_int
 from tools.broker import BrokerError
 from tools.broker.process import broker_unless_configured
 from tools.processes import ProcessGroup
-from tools.web import start_web, web_processes_wanted
+from tools.supervisor import Supervisor
+from tools.web import PortTaken, refuse_taken, start_web_process, web_names, web_processes_wanted
 
 
 def system_processes(
@@ -39,6 +42,7 @@ def system_processes(
 def run(port: int, web: int, workers: int, autoscale: bool, stop: threading.Event) -> None:
     group = ProcessGroup()
     try:
+        refuse_taken(port)
         for name, argv in (
             ("migrate", ["migrate", "--noinput"]),
             ("topics", ["ensure_topics"]),
@@ -46,12 +50,19 @@ def run(port: int, web: int, workers: int, autoscale: bool, stop: threading.Even
             child = group.start(name, [sys.executable, "manage.py", *argv])
             if child.proc.wait() != 0:
                 raise SystemExit(f"error: manage.py {' '.join(argv)} failed")
-        start_web(group, port, web)
+            if stop.is_set():
+                return
+        supervisor = Supervisor(group)
+        for name in web_names(web):
+            supervisor.start(name, partial(start_web_process, group, port, name))
         for name, argv, env in system_processes(workers, autoscale):
-            group.start(name, argv, env)
+            supervisor.start(name, partial(group.start, name, argv, env))
         print(f"Clapstream is up: http://127.0.0.1:{port}/  (Ctrl-C stops everything)", flush=True)
-        stop.wait()
+        while not stop.wait(1.0):
+            supervisor.check()
         print("stopping...", flush=True)
+    except PortTaken as exc:
+        raise SystemExit(f"error: {exc}") from exc
     finally:
         group.stop_all(timeout=30)
 
@@ -66,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     workers = env_int("LOCAL_WORKERS", 2, minimum=0)
     autoscale = env_bool("LOCAL_AUTOSCALE", False)
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGHUP: terminal closed
         signal.signal(sig, lambda *_: stop.set())
     try:
         with broker_unless_configured(lambda line: print(line, flush=True)):

@@ -29,6 +29,10 @@ HANDSHAKE_TIMEOUT = 30
 DAPHNE_OPTIONS = ("--websocket_connect_timeout", str(HANDSHAKE_TIMEOUT))
 
 
+class PortTaken(RuntimeError):
+    """Something listens on the port already."""
+
+
 def web_processes_wanted() -> int:
     from streams.envvars import env_int
 
@@ -50,11 +54,30 @@ def start_web(
 ) -> list[Child]:
     """`count` daphne processes on port, each on its own socket; returns them. Each
     child holds its socket; this process closes its copies."""
-    children = []
-    for n in range(1, count + 1):
-        with listening_socket(port) as sock:
-            fd = sock.fileno()
-            argv = [*SERVER, "--fd", str(fd), *DAPHNE_OPTIONS, ASGI_APP]
-            name = "web" if count == 1 else f"web-{n}"
-            children.append(group.start(name, argv, env, pass_fds=(fd,)))
-    return children
+    refuse_taken(port)
+    return [start_web_process(group, port, name, env) for name in web_names(count)]
+
+
+def web_names(count: int) -> list[str]:
+    return ["web"] if count == 1 else [f"web-{n}" for n in range(1, count + 1)]
+
+
+def start_web_process(
+    group: ProcessGroup, port: int, name: str, env: dict[str, str] | None = None
+) -> Child:
+    """One more daphne process on the port (also one that takes an exited one's place)."""
+    with listening_socket(port) as sock:
+        fd = sock.fileno()
+        argv = [*SERVER, "--fd", str(fd), *DAPHNE_OPTIONS, ASGI_APP]
+        return group.start(name, argv, env, pass_fds=(fd,))
+
+
+def refuse_taken(port: int, host: str = "127.0.0.1") -> None:
+    """SO_REUSEPORT would let a second site share a port that one already serves (a
+    second `make run`, say), the kernel splitting the connections between the two."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # not SO_REUSEPORT
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise PortTaken(f"port {port} is taken ({exc.strerror}): another site on it?") from exc

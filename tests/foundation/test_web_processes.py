@@ -7,10 +7,12 @@ import os
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from tools.ports import free_port
 from tools.processes import ProcessGroup
 from tools.waiting import wait_until
-from tools.web import start_web
+from tools.web import PortTaken, start_web
 
 
 def _health(url: str) -> str:
@@ -89,3 +91,15 @@ def _try(url: str) -> bool:
         return _health(url) == "ok"
     except OSError:
         return False
+
+
+def test_a_port_a_site_serves_already_is_refused():
+    group, port = ProcessGroup(io.StringIO()), free_port()
+    try:
+        start_web(group, port, 1, {"DEBUG": "true"})
+        # SO_REUSEPORT would let a second site in, splitting the connections.
+        with pytest.raises(PortTaken, match=f"port {port} is taken"):
+            start_web(group, port, 1, {"DEBUG": "true"})
+        assert list(group.children) == ["web"]
+    finally:
+        group.stop_all(timeout=30)

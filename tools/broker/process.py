@@ -1,8 +1,14 @@
 """The local broker's process: started detached once its storage is formatted, probed
 until it answers, stopped with SIGTERM (a clean shutdown). Its pid is kept in
-<data>/broker.json and its log in <data>/broker.log."""
+<data>/broker.json and its log in <data>/broker.log.
+
+Several runs may share the dev broker (`make run` in one terminal, `make bench` in
+another): each registers in <data>/users/ while it uses it, and the broker a run
+started is stopped by the last run to leave, not by the first.
+"""
 
 import base64
+import fcntl
 import json
 import logging
 import os
@@ -52,9 +58,51 @@ class LocalBroker:
 
     def running_pid(self) -> int | None:
         state = self._state()
-        if state and pid_alive(state["pid"]):
+        if state and pid_alive(state["pid"]) and self._runs_here(state["pid"]):
             return state["pid"]
         return None
+
+    def _runs_here(self, pid: int) -> bool:
+        """Whether pid is this broker's JVM, and not a process that was given the pid of
+        one gone with a reboot (its command line names this data directory)."""
+        try:
+            args = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            return True  # no /proc to ask: the live pid will do
+        return str(self.data_dir).encode() in args
+
+    @contextmanager
+    def _starting(self):
+        """One start at a time per data directory: two would launch two JVMs on it."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.data_dir / "start.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+
+    @contextmanager
+    def used(self):
+        """Register this process as a user of the broker while in the block."""
+        users = self.data_dir / "users"
+        users.mkdir(parents=True, exist_ok=True)
+        mine = users / str(os.getpid())
+        mine.touch()
+        try:
+            yield
+        finally:
+            mine.unlink(missing_ok=True)
+
+    def other_users(self) -> list[int]:
+        found = []
+        for entry in (self.data_dir / "users").glob("*"):
+            pid = int(entry.name) if entry.name.isdigit() else None
+            if pid is None or not pid_alive(pid):
+                entry.unlink(missing_ok=True)  # a run that died without leaving
+            elif pid != os.getpid():
+                found.append(pid)
+        return found
+
+    def started_by_a_run(self) -> bool:
+        return bool((self._state() or {}).get("by_run"))
 
     def _write_config(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -87,8 +135,13 @@ class LocalBroker:
         if result.returncode != 0:
             raise BrokerError(f"formatting KRaft storage failed:\n{result.stdout}{result.stderr}")
 
-    def start(self, timeout: float = 90.0) -> bool:
-        """Start the broker and wait until it answers. Returns False if it was already up."""
+    def start(self, timeout: float = 90.0, by_run: bool = False) -> bool:
+        """Start the broker and wait until it answers. Returns False if it was already up.
+        by_run: a run's, which the last run using it stops; else one started by hand."""
+        with self._starting():
+            return self._start(timeout, by_run)
+
+    def _start(self, timeout: float, by_run: bool) -> bool:
         pid = self.running_pid()
         if pid:
             self.wait_ready(timeout)
@@ -112,7 +165,8 @@ class LocalBroker:
                 start_new_session=True,  # Ctrl-C in a terminal must not hit it directly
                 preexec_fn=die_with_parent if self.tied else None,
             )
-        self._state_file.write_text(json.dumps({"pid": proc.pid, "port": self.port}))
+        state = {"pid": proc.pid, "port": self.port, "by_run": by_run}
+        self._state_file.write_text(json.dumps(state))
         try:
             self.wait_ready(timeout)
         except BrokerError:
@@ -166,21 +220,28 @@ def dev_broker() -> LocalBroker:
 @contextmanager
 def broker_unless_configured(say=print):
     """Yield the bootstrap address to use: KAFKA_BOOTSTRAP_SERVERS when set, else the
-    dev broker's, started if needed and stopped afterwards if this started it. The
-    address is also put in the environment, for subprocesses."""
+    dev broker's, started if needed. A broker a run started is stopped afterwards by
+    the last run using it; one started by hand (`make broker-start`) stays. The address
+    is also put in the environment, for subprocesses."""
     if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         yield os.environ["KAFKA_BOOTSTRAP_SERVERS"]
         return
-    broker = dev_broker()
-    started = broker.start()
-    say(
-        f"{'started' if started else 'reusing the already running'} local Kafka at "
-        f"{broker.bootstrap} (log {broker.log_file})"
-    )
-    os.environ["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap
-    try:
-        yield broker.bootstrap
-    finally:
-        if started:
-            broker.stop()
-            say("stopped the local Kafka")
+    yield from _shared(dev_broker(), say)
+
+
+def _shared(broker: LocalBroker, say):
+    with broker.used():
+        started = broker.start(by_run=True)
+        say(
+            f"{'started' if started else 'reusing the already running'} local Kafka at "
+            f"{broker.bootstrap} (log {broker.log_file})"
+        )
+        os.environ["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap
+        try:
+            yield broker.bootstrap
+        finally:
+            others = broker.other_users()
+            if others:
+                say(f"leaving the local Kafka to the {len(others)} other run(s) using it")
+            elif broker.started_by_a_run() and broker.stop():
+                say("stopped the local Kafka")
