@@ -24,6 +24,8 @@ def test_an_account_is_limited_whatever_the_address(carol, settings):
     assert refused.status_code == 429
     assert 0 < int(refused["Retry-After"]) <= 60
     assert "Too many attempts" in refused.content.decode()
+    assert 'value="Carol"' in refused.content.decode()  # what was typed, kept
+    assert PASSWORD not in refused.content.decode()
     assert "_auth_user_id" not in refused.wsgi_request.session
     # Another account from the same addresses is not affected.
     assert attempt("dave", address="10.0.0.1").status_code == 200
@@ -73,6 +75,7 @@ def test_sign_up_and_reset_are_limited_per_address(url, data, settings):
         assert client.post(url, data).status_code in (200, 302)
     refused = client.post(url, data)
     assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert 'value="x@example.com"' in refused.content.decode()
 
 
 def test_a_look_alike_name_counts_as_the_account(carol, settings):

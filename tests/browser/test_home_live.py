@@ -102,15 +102,20 @@ def test_the_feed_closes_once_the_catch_up_finds_every_job_ended(stack, browser)
 
 def test_the_feed_gives_up_after_five_handshakes_that_never_open(stack, browser):
     """Reconnects back off and stop: a network that never lets a socket through is not
-    tried forever (the list then stays as loaded)."""
+    tried forever (the list then stays as loaded, and says so)."""
+    from playwright.sync_api import expect
+
     base, context, job_id = _queued_job_listed(stack, browser)
     context.add_init_script(FAILING_SOCKETS)
     page = context.new_page()
     page.clock.install()  # the page's timers run only when the test advances them
     page.goto(f"{base}/")
     page.wait_for_function("() => window.socketsTried === 1")
+    notice = page.locator("[data-ref=connection][role=status]")
+    assert notice.text_content() == ""
     page.clock.run_for(10 * 60_000)  # the backoff's longest wait is 15 s
     assert page.evaluate("window.socketsTried") == 5
+    expect(notice).to_have_text("Live updates are unavailable: reload the page for the latest.")
     page.clock.run_for(60 * 60_000)
     assert page.evaluate("window.socketsTried") == 5
     assert page.locator(f"li[data-job='{job_id}'] .badge").text_content() == "Queued"

@@ -31,9 +31,10 @@ NEW_TOKEN = "accounts_new_token"  # noqa: S105 - a session key; its value is sho
 
 class Throttled:
     """Refuses a POST beyond the limits with 429 and Retry-After, before the form is
-    even read, and renders the page with the reason."""
+    even read, and renders the page with the reason and what was typed (no password)."""
 
     throttles = (AddressThrottle,)
+    kept = ("username", "email")
 
     def post(self, request, *args, **kwargs):
         wait = refusal(request, [throttle() for throttle in self.throttles])
@@ -41,6 +42,8 @@ class Throttled:
             return super().post(request, *args, **kwargs)
         self.object = None  # what CreateView's context expects
         unbound = {k: v for k, v in self.get_form_kwargs().items() if k not in ("data", "files")}
+        typed = {name: request.POST[name] for name in self.kept if name in request.POST}
+        unbound["initial"] = {**unbound.get("initial", {}), **typed}
         context = self.get_context_data(
             form=self.get_form_class()(**unbound),
             refusal=f"Too many attempts: try again in {wait} s.",

@@ -15,6 +15,7 @@
   const OUTCOME_SECTIONS = { done: "applause", failed: "failed", cancelled: "cancelled" };
   const REFUSED = new Set([4403, 4404]);
   const TOO_MANY_SOCKETS = 4429;
+  const AUDIO_RETRIES = 6; // after 1, 2, 4... 32 s: about a minute
 
   let state = JSON.parse(document.getElementById("job-snapshot").textContent);
   let positionLine = null;
@@ -80,7 +81,20 @@
     if (state.result_url && audio.getAttribute("src") !== state.result_url) {
       audio.src = state.result_url;
     }
-    document.title = `${state.status === "done" ? "Applause!" : `${percent}%`} · Clapstream`;
+    const title = state.status === "done" ? "Applause!" : FINAL.has(state.status) ? LABELS[state.status] : `${percent}%`;
+    document.title = `${title} · Clapstream`;
+  }
+
+  // `done` can come before the applause is stored (the server waits for it only so
+  // long): the file answers 404 until then, so it is asked for again a few times.
+  function retryAudio() {
+    const audio = ref("audio");
+    let tries = 0;
+    audio.addEventListener("error", () => {
+      if (!audio.getAttribute("src") || tries >= AUDIO_RETRIES) return;
+      tries += 1;
+      setTimeout(() => audio.load(), 1000 * 2 ** (tries - 1));
+    });
   }
 
   function narrate(before, after, msg) {
@@ -104,6 +118,10 @@
   function merged(msg) {
     if (msg.type === "snapshot") return { ...msg };
     const next = { ...state, status: msg.status, seq: msg.seq };
+    // A status message is a pick-up: counted as the API counts them, for polling.
+    if (msg.type === "status" && msg.status === "running") {
+      next.attempts = msg.attempts ?? (state.attempts || 0) + 1;
+    }
     for (const key of ["worker", "progress", "partition", "offset", "error", "result_url"]) {
       if (msg[key] !== undefined && msg[key] !== null && msg[key] !== "") next[key] = msg[key];
     }
@@ -129,13 +147,18 @@
   }
 
   // The API's answer has no seq; the database only moves forward, so it is taken
-  // unless it is behind what the socket showed before it failed.
+  // unless it is behind what the socket showed before it failed. A later pick-up
+  // (more attempts) starts its count again, and is not behind.
   function applyPolled(job) {
     const rank = (status) => (FINAL.has(status) ? 2 : status === "running" ? 1 : 0);
+    const pickups = Math.sign((job.attempts || 0) - (state.attempts || 0));
     const behind =
       rank(job.status) < rank(state.status) ||
-      (rank(job.status) === rank(state.status) && doneOf(job) < doneOf(state));
-    if (!behind) apply({ ...job, type: "snapshot", seq: state.seq });
+      (rank(job.status) === rank(state.status) &&
+        (pickups < 0 || (pickups === 0 && doneOf(job) < doneOf(state))));
+    if (behind) return;
+    const msg = { ...job, type: pickups > 0 && job.status === "running" ? "status" : "snapshot" };
+    apply({ ...msg, seq: state.seq + 1 });
   }
 
   async function poll() {
@@ -220,5 +243,6 @@
 
   introduce();
   render();
+  retryAudio();
   if (!FINAL.has(state.status)) connect();
 })();

@@ -2,7 +2,7 @@
 // (/ws/claps/) and updates each status badge live, until none is left to finish.
 // The feed carries only what happens after it opens, so each unfinished job is read
 // from the API once it is open. Without sockets (or after GIVE_UP_AFTER handshakes
-// in a row that never opened) the list stays as it was loaded.
+// in a row that never opened, or a refusal) the list stays as it was loaded, and says so.
 "use strict";
 
 (() => {
@@ -14,6 +14,8 @@
   const REFUSED = new Set([4403, 4429]);
   const MAX_BACKOFF_MS = 15000;
   const GIVE_UP_AFTER = 5;
+  const UNAVAILABLE = "Live updates are unavailable: reload the page for the latest.";
+  const connection = document.querySelector("[data-ref=connection]");
   const items = new Map([...list.querySelectorAll("li[data-job]")].map((li) => [li.dataset.job, li]));
   let backoff = 1000;
   let failedOpens = 0;
@@ -62,12 +64,17 @@
     };
     ws.onclose = (event) => {
       if (!opened) failedOpens += 1;
-      if (REFUSED.has(event.code) || !unfinished().length || failedOpens >= GIVE_UP_AFTER) return;
+      if (!unfinished().length) return;
+      if (REFUSED.has(event.code) || failedOpens >= GIVE_UP_AFTER) {
+        connection.textContent = UNAVAILABLE;
+        return;
+      }
       // Jittered: after a deploy, every open tab does not come back at the same instant.
       setTimeout(connect, backoff * (0.75 + Math.random() / 2));
       backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
     };
   }
 
-  connect();
+  if ("WebSocket" in window) connect();
+  else connection.textContent = UNAVAILABLE;
 })();
