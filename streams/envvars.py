@@ -20,9 +20,14 @@ def env_secret(name: str, default: str = "") -> str:
     if path:
         try:
             with open(path, encoding="utf-8") as fh:
-                return fh.read().strip()
+                value = fh.read().strip()
         except OSError as exc:
             raise ConfigError(f"{name}_FILE={path} cannot be read: {exc}") from exc
+        if not value:
+            # A secret mounted from an empty key: taken as "none", it would switch a
+            # check off (an empty METRICS_TOKEN opens /metrics) instead of failing.
+            raise ConfigError(f"{name}_FILE={path} is empty")
+        return value
     return os.environ.get(name, default)
 
 

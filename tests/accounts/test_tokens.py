@@ -5,6 +5,7 @@ import hashlib
 import re
 
 import pytest
+from django.contrib.sessions.models import Session
 from rest_framework.test import APIClient
 
 from tests.accounts.conftest import logged_in
@@ -32,9 +33,21 @@ def test_a_token_is_shown_once_and_stored_hashed(carol):
     row = ApiToken.objects.get()
     assert row.digest == hashlib.sha256(token.encode()).hexdigest()
     assert token not in {row.name, row.prefix, row.digest} and token.startswith(row.prefix)
-    html = client.get("/accounts/").content.decode()
-    assert token not in html
+    page = client.get("/accounts/")
+    assert token not in page.content.decode()
+    html = page.content.decode()
     assert "nightly script" in html and row.prefix in html and "never" in html
+
+
+def test_a_new_token_never_reaches_the_database_in_the_clear(carol):
+    client = logged_in(carol)
+    assert client.post("/accounts/", {"name": "ci"}).status_code == 302
+    sessions = [repr(row.get_decoded()) for row in Session.objects.all()]  # on its way
+    shown = client.get("/accounts/")
+    token = re.search(r'id="new-token"[^>]*value="([^"]+)"', shown.content.decode()).group(1)
+    assert sessions and not any(token in session for session in sessions)
+    assert "no-store" in shown["Cache-Control"]
+    assert token not in client.get("/accounts/").content.decode()  # shown once
 
 
 def test_a_tokens_jobs_are_the_users_jobs(carol):

@@ -90,6 +90,15 @@ def test_secret_file_wins_over_plain_value(tmp_path, monkeypatch):
     assert env_secret("PW") == "from-file"
 
 
+def test_an_empty_secret_file_is_refused_not_taken_for_no_secret(tmp_path, monkeypatch):
+    # An empty METRICS_TOKEN would leave /metrics open to anyone.
+    path = tmp_path / "metrics-token"
+    path.write_text("\n")
+    monkeypatch.setenv("METRICS_TOKEN_FILE", str(path))
+    with pytest.raises(ConfigError, match="METRICS_TOKEN_FILE=.* is empty"):
+        env_secret("METRICS_TOKEN")
+
+
 @pytest.mark.parametrize("raw", ["maybe", "2"])
 def test_bad_boolean_fails_loudly(monkeypatch, raw):
     monkeypatch.setenv("FLAG", raw)

@@ -5,13 +5,15 @@ and what an account owns (tokens, jobs)."""
 
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django.views.generic import CreateView
 
@@ -26,7 +28,11 @@ from webapp.accounts.forms import (
 )
 from webapp.accounts.throttling import AccountThrottle, AddressThrottle, refusal
 
-NEW_TOKEN = "accounts_new_token"  # noqa: S105 - a session key; its value is shown once
+# A new token is shown once, on the page its creation redirects to. It goes there in
+# a signed cookie of this browser's, for a minute, not in the session: sessions are
+# rows in the database, which holds only the tokens' digests.
+NEW_TOKEN = "new_token"  # noqa: S105 - a cookie's name
+NEW_TOKEN_SECONDS = 60
 
 
 class Throttled:
@@ -106,20 +112,35 @@ class PasswordResetConfirmView(auth.PasswordResetConfirmView):
     form_class = NewPasswordForm
 
 
+@never_cache  # the page may show a new token: not for any cache to keep
 @login_required
 def account(request):
     """The account page: the user's API tokens, a form for a new one."""
     form = TokenForm(request.POST or None)
+    salt = f"{NEW_TOKEN}:{request.user.pk}"  # for this user only
+    path = reverse("account")
     if request.method == "POST" and form.is_valid():
-        row, token = tokens.token_create(user=request.user, name=form.cleaned_data["name"])
-        request.session[NEW_TOKEN] = {"id": row.id, "token": token}
-        return redirect("account")
-    context = {
-        "form": form,
-        "tokens": request.user.api_tokens.all(),
-        "new_token": request.session.pop(NEW_TOKEN, None),
-    }
-    return render(request, "accounts/account.html", context, status=400 if form.errors else 200)
+        _, token = tokens.token_create(user=request.user, name=form.cleaned_data["name"])
+        response = redirect("account")
+        response.set_signed_cookie(
+            NEW_TOKEN,
+            token,
+            salt=salt,
+            max_age=NEW_TOKEN_SECONDS,
+            path=path,
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Strict",
+        )
+        return response
+    new_token = request.get_signed_cookie(
+        NEW_TOKEN, default=None, salt=salt, max_age=NEW_TOKEN_SECONDS
+    )
+    context = {"form": form, "tokens": request.user.api_tokens.all(), "new_token": new_token}
+    response = render(request, "accounts/account.html", context, status=400 if form.errors else 200)
+    if NEW_TOKEN in request.COOKIES:
+        response.delete_cookie(NEW_TOKEN, path=path, samesite="Strict")
+    return response
 
 
 @login_required
