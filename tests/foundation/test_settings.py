@@ -95,7 +95,7 @@ def test_an_empty_secret_file_is_refused_not_taken_for_no_secret(tmp_path, monke
     path = tmp_path / "metrics-token"
     path.write_text("\n")
     monkeypatch.setenv("METRICS_TOKEN_FILE", str(path))
-    with pytest.raises(ConfigError, match="METRICS_TOKEN_FILE=.* is empty"):
+    with pytest.raises(ConfigError, match=r"METRICS_TOKEN_FILE=.* is empty"):
         env_secret("METRICS_TOKEN")
 
 
