@@ -148,6 +148,11 @@ def _text(data: dict, name: str, longest: int | None = None) -> str:
     value = _field(data, name, str, optional=True) or ""
     if "\x00" in value:
         raise MalformedMessage(f"field {name!r} holds a NUL character")
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:  # a lone surrogate ("\udc80" in the JSON)
+            raise MalformedMessage(f"field {name!r} is not valid Unicode") from None
     if longest is not None and len(value) > longest:
         raise MalformedMessage(f"field {name!r} longer than {longest} characters")
     return value

@@ -156,6 +156,16 @@ def test_a_job_not_recorded_as_failed_yet_is_refused_until_it_is(admin_client, i
     assert DeadLetterAction.objects.get(offset=0).resubmitted_as is not None
 
 
+def test_the_letter_of_a_job_since_removed_is_not_requeued(admin_client, isolated_kafka):
+    gone = ClapJob.objects.create(owner="anon:o", claps=2, status=Status.FAILED)
+    _letter_of(isolated_kafka, gone)
+    ClapJob.objects.filter(id=gone.id).delete()  # pruned: letters outlive their jobs
+    refused = admin_client.post(reverse("dashboard:dead_letters"), FIRST_REQUEUED, follow=True)
+    assert f"{gone.id} was removed" in refused.content.decode()
+    assert not DeadLetterAction.objects.exists()
+    assert jobs_topic(isolated_kafka) == []
+
+
 def test_a_letter_without_its_message_is_not_requeued(admin_client, isolated_kafka):
     _letter_of(isolated_kafka, None, value=None)  # headers alone: too large to copy
     url = reverse("dashboard:dead_letters")

@@ -74,6 +74,8 @@ def test_cancel_requests_decode_or_are_refused(raw):
         ("worker", "pod\x00-7", "field 'worker' holds a NUL"),
         ("error", "clap 3 failed:\x00", "field 'error' holds a NUL"),
         ("feed", "f" * (messages.MAX_FEED + 1), "field 'feed' longer than 64"),
+        # No database can store a lone surrogate: the recorder would fail on it for ever.
+        ("error", "clap 3 failed: \udc80", "field 'error' is not valid Unicode"),
     ],
 )
 def test_an_event_off_its_bounds_is_refused_with_the_reason(field, value, reason):

@@ -56,6 +56,31 @@ def test_events_written_are_counted_with_their_delay(isolated_kafka):
     assert job.status == "done"
 
 
+def test_an_event_no_database_can_store_is_skipped_not_retried_for_ever(isolated_kafka):
+    poisoned, good = (ClapJob.objects.create(owner="anon:r", claps=1) for _ in range(2))
+    pickup, at = messages.now_ms(), messages.now()
+    # A lone surrogate: valid JSON, but no UTF-8, so no database text, can hold it.
+    bad = messages.JobEvent(str(poisoned.id), messages.FAILED, pickup, at, error="x\udc80")
+    done = messages.JobEvent(str(good.id), messages.DONE, pickup, at, worker="w")
+    producer = Producer(isolated_kafka.producer())
+    for event in (bad, done):  # one partition: the good event waits behind the bad one
+        producer.produce(isolated_kafka.topics.events, value=event.encode(), partition=0)
+    assert producer.flush(10) == 0
+
+    recorder = Recorder(isolated_kafka)
+    metrics = recorder.metrics.registry
+    try:
+        wait_until(
+            lambda: recorder.record_step() and ClapJob.objects.get(id=good.id).status == "done",
+            timeout=30,
+            what="the event behind the bad one",
+        )
+    finally:
+        recorder.close()
+    assert metrics.get_sample_value("clapstream_recorder_malformed_events_total") == 1
+    assert ClapJob.objects.get(id=poisoned.id).status == "queued"
+
+
 def test_worker_and_recorder_metric_names_follow_the_conventions(isolated_kafka):
     recorder = Recorder(isolated_kafka)
     try:

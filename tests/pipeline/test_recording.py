@@ -120,6 +120,23 @@ def test_a_redelivery_counts_an_attempt_and_ignores_the_zombie():
     assert (job.status, job.worker) == (Status.DONE, "w2")
 
 
+def test_a_pick_up_whose_running_event_was_lost_still_counts():
+    job = _job(claps=3)
+    first, second = _run(job, PICKUP, "w1"), _run(job, PICKUP + 5000, "w2")
+    record(first[:2])
+    progress = [dataclasses.replace(e, worker="w2") for e in second[1:3]]  # no running
+    record(progress)
+    job.refresh_from_db()
+    assert (job.status, job.worker, job.attempts, job.done) == (Status.RUNNING, "w2", 2, 2)
+
+
+def test_a_running_event_cannot_count_more_claps_than_the_job_has():
+    job = _job(claps=3)
+    record([dataclasses.replace(_run(job)[0], done=7)])
+    job.refresh_from_db()
+    assert job.done == 3
+
+
 def test_cancelled_is_final():
     job = _job()
     run = _run(job)

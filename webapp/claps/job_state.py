@@ -49,14 +49,18 @@ def apply_event(job: ClapJob, event: messages.JobEvent) -> Transition | None:
     job.last_seq = event.seq
     if event.type == messages.PROGRESS:
         job.done = min(event.done or 0, job.claps)
-        if job.status == Status.QUEUED:  # its running event was lost to a crash
+        if new_pickup:  # its pick-up's running event was lost: this one starts it
+            job.attempts += 1
+            job.worker = event.worker or job.worker
+            job.started_at = at
+        if job.status == Status.QUEUED:
             job.status = Status.RUNNING
         return None
     if event.type == messages.RUNNING:
         if new_pickup:
             job.attempts += 1
         job.worker = event.worker
-        job.done = event.done or 0
+        job.done = min(event.done or 0, job.claps)
         job.started_at = at
         if event.partition is not None:
             job.partition, job.offset = event.partition, event.offset

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from streams import messages
 from webapp.claps import selectors
 from webapp.claps.models import Status
 from webapp.claps.services import clap_retry
@@ -57,7 +58,8 @@ def _requeue(kafka, letter, handled: DeadLetterAction) -> None:
     and the recorder will not reopen it. A message the site made no job for (one too
     malformed to name a job, or a foreign producer's) goes back to the jobs topic as
     it was. Any other job is refused: replayed, it would be performed again and its
-    events ignored, its row being final or about to be."""
+    events ignored, its row being final or about to be, or gone (a letter outlives
+    its job's retention by up to a log segment)."""
     job = selectors.job_for_operators(letter.job_id)
     if job is not None:
         if job.status != Status.FAILED:
@@ -72,4 +74,17 @@ def _requeue(kafka, letter, handled: DeadLetterAction) -> None:
         raise NotRequeueable(
             "the letter holds no message to requeue (it was too large to copy, or empty)"
         )
+    if _made_by_the_site(letter.value):
+        raise NotRequeueable(
+            f"job {letter.job_id} was removed (older than the retention, or its owner's "
+            "account was deleted): performed again, nobody would see it"
+        )
     deadletters.requeue(kafka, letter)
+
+
+def _made_by_the_site(value: bytes) -> bool:
+    """Whether the message is a job the site published: it names its owner's feed."""
+    try:
+        return bool(messages.JobRequest.decode(value).feed)
+    except messages.MalformedMessage:
+        return False
