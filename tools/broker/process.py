@@ -69,7 +69,8 @@ class LocalBroker:
             args = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             return True  # no /proc to ask: the live pid will do
-        return str(self.data_dir).encode() in args
+        # Empty while a process execs (the java launcher may exec itself) or exits.
+        return not args or str(self.data_dir).encode() in args
 
     @contextmanager
     def _starting(self):
@@ -168,13 +169,14 @@ class LocalBroker:
         state = {"pid": proc.pid, "port": self.port, "by_run": by_run}
         self._state_file.write_text(json.dumps(state))
         try:
-            self.wait_ready(timeout)
+            self.wait_ready(timeout, proc)
         except BrokerError:
             self.stop()
             raise
         return True
 
-    def wait_ready(self, timeout: float) -> None:
+    def wait_ready(self, timeout: float, proc: subprocess.Popen | None = None) -> None:
+        """Until the broker answers; proc: the one this process just started."""
         from confluent_kafka.admin import AdminClient
 
         admin = AdminClient(
@@ -186,7 +188,7 @@ class LocalBroker:
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if not self.running_pid():
+            if (proc.poll() is not None) if proc else not self.running_pid():
                 raise BrokerError(f"the broker exited during start-up; see {self.log_file}")
             try:
                 admin.list_topics(timeout=1.0)
