@@ -10,6 +10,7 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async as db
 from channels.layers import get_channel_layer
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client
 
 from tests.support.sockets import (
@@ -312,3 +313,26 @@ async def test_a_socket_the_server_cancels_gives_back_its_place(isolated_kafka, 
     again = await connected(job.id, key)
     assert (await again.receive_json_from(timeout=5))["type"] == "snapshot"
     await again.disconnect()
+
+
+def _log_out(session_key: str) -> None:
+    SessionStore(session_key).delete()  # what the logout view does to the session
+
+
+@pytest.mark.parametrize("path", ["job", "feed"])
+async def test_a_socket_is_closed_once_its_session_has_logged_out(
+    isolated_kafka, monkeypatch, path
+):
+    """Whoever uses the browser next must not go on seeing the owner's jobs."""
+    monkeypatch.setattr(consumers, "SESSION_CHECK", 0.2)
+    key, owner, _ = await db(_signed_in_owner)()
+    job = await db(new_job)(owner)
+    ws = await (connected(job.id, key) if path == "job" else feed_opened(key))
+    if path == "job":
+        assert (await ws.receive_json_from(timeout=5))["type"] == "snapshot"
+    worker = Events(isolated_kafka, job.id)
+    worker.emit(worker.running())  # the session still holds: events flow
+    assert (await ws.receive_json_from(timeout=10))["type"] == "status"
+    await db(_log_out)(key)
+    assert await close_code(ws) == consumers.SESSION_CHANGED
+    await ws.disconnect()

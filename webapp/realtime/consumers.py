@@ -11,10 +11,12 @@ import asyncio
 import logging
 import uuid
 from collections import Counter
+from importlib import import_module
 
 from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.contrib import auth
 
 from webapp.claps.models import FINAL_STATUSES, ClapJob, Status
@@ -31,6 +33,11 @@ MAX_SOCKETS_PER_SESSION = 20
 POSITION_EVERY = 2.0  # seconds between queue positions while the job waits
 RELAY_WAIT = 5.0  # how long a connect waits for a relay that is still starting
 APPLAUSE_WAIT = 15.0  # how long `done` waits for the recorder to store the audio
+# A socket is the owner's only while its session is: after a logout (or a login, which
+# gives the session a new key) it is closed within this many seconds, with
+# SESSION_CHANGED, on which a page connects again as whoever its cookie now names.
+SESSION_CHECK = 10.0
+SESSION_CHANGED = 4401
 
 _open_per_session: Counter[str] = Counter()
 
@@ -40,7 +47,9 @@ class OwnedSocket(AsyncJsonWebsocketConsumer):
 
     group: str | None = None
     session_key: str | None = None
+    owner: str | None = None
     counted: bool = False
+    session_watch: asyncio.Task | None = None
 
     # Channels closes stale database connections before every message a consumer
     # handles and after its disconnect, through the process's one thread-sensitive
@@ -86,6 +95,20 @@ class OwnedSocket(AsyncJsonWebsocketConsumer):
     def _count_in(self) -> None:
         _open_per_session[self.session_key] += 1  # before any await: the cap holds
         self.counted = True
+        self.session_watch = asyncio.create_task(self._while_the_session_holds())
+
+    async def _while_the_session_holds(self) -> None:
+        while True:
+            await asyncio.sleep(SESSION_CHECK)
+            if await self._session_owner() != self.owner:
+                await self.close(code=SESSION_CHANGED)
+                return
+
+    @socket_lookup
+    def _session_owner(self) -> str | None:
+        """The owner the socket's session speaks for now: None once it has ended."""
+        session = import_module(settings.SESSION_ENGINE).SessionStore(self.session_key)
+        return known_owner_of(session, auth.get_user(_SessionOnly(session)))
 
     async def _refuse(self, code: int) -> None:
         if self.group is not None:  # joined before the check: leave before anything arrives
@@ -97,6 +120,8 @@ class OwnedSocket(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code):
         """Releases what the socket holds; once, however often it is called."""
+        if self.session_watch is not None:
+            self.session_watch.cancel()
         if self.group is not None:
             group, self.group = self.group, None
             await self.channel_layer.group_discard(group, self.channel_name)
@@ -110,7 +135,8 @@ class OwnedSocket(AsyncJsonWebsocketConsumer):
         """The owner the socket's session speaks for (call in a socket_lookup)."""
         session = self.scope["session"]
         self.session_key = session.session_key
-        return known_owner_of(session, auth.get_user(_SessionOnly(session)))
+        self.owner = known_owner_of(session, auth.get_user(_SessionOnly(session)))
+        return self.owner
 
     async def _wait_for_applause(self, job_id: str) -> None:
         # The relay is faster than the recorder: hold `done` until its URL answers.
