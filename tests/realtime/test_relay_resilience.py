@@ -11,7 +11,7 @@ from tests.support.postgres import on_postgres, pool_in_use
 from tests.support.sockets import Events, new_job
 from webapp.claps.models import ClapJob
 from webapp.claps.owners import feed_of
-from webapp.realtime.events import feed_group_of
+from webapp.realtime.events import feed_group_of, group_of
 from webapp.realtime.relay import MAX_PENDING, Relay
 
 
@@ -111,3 +111,24 @@ def test_the_relay_waits_for_an_event_loop_that_is_behind():
         loop.call_soon_threadsafe(loop.stop)
         serving.join(5)
         loop.close()
+
+
+@pytest.mark.kafka
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_a_relay_that_reads_late_relays_what_came_since_it_was_created(isolated_kafka):
+    """A web process that starts while Kafka is away serves sockets before its relay
+    reads: what happened in between must still reach them."""
+    job = await db(new_job)("anon:late")
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add(group_of(str(job.id)), channel)
+    relay = Relay(isolated_kafka, asyncio.get_running_loop(), layer)  # the process starts
+    worker = Events(isolated_kafka, job.id)
+    worker.emit(worker.running())  # before the relay could read
+    relay.start()
+    try:
+        relayed = await asyncio.wait_for(layer.receive(channel), 10)
+        assert (relayed["message"]["id"], relayed["message"]["type"]) == (str(job.id), "status")
+    finally:
+        await asyncio.to_thread(relay.stop)

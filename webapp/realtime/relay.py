@@ -7,9 +7,12 @@ away. Only for an event without one (a malformed job's failure, or an event from
 before feeds were named) is the job's owner read from the database, once per job.
 
 It reads without a consumer group (assigned partitions, nothing committed): every
-replica reads everything, and a restart begins at the end, because a socket gets its
-history from the snapshot. The Kafka consumer runs in a thread; delivery to the
-in-memory channel layer happens on the server's event loop, in order.
+replica reads everything, and a restart begins at the events of the moment the relay
+was created (START_MARGIN before, for clocks a little apart), because a socket gets
+its history from the snapshot: a relay that waited for Kafka relays what happened
+while it waited, which the sockets connected meanwhile did not read. The Kafka consumer
+runs in a thread; delivery to the in-memory channel layer happens on the server's
+event loop, in order.
 """
 
 import asyncio
@@ -41,6 +44,7 @@ RECENT_PER_FEED = 20  # jobs per feed whose newest event a feed gets when it ope
 MAX_PENDING = 8  # batches handed to the event loop and not delivered yet
 IDLE_POLL = 0.5  # seconds a poll may block when nothing is held back
 NEW_PARTITIONS_EVERY = 30.0
+START_MARGIN = 5.0  # seconds before its creation a relay begins to read
 
 
 class Relay:
@@ -71,6 +75,7 @@ class Relay:
         self._thread = threading.Thread(target=self._run, name="clap-events-relay", daemon=True)
         self._partitions: set[int] = set()
         self._next_partition_check = 0.0
+        self._from_ms = messages.now_ms() - int(START_MARGIN * 1000)
 
     def start(self) -> None:
         self._thread.start()
@@ -114,7 +119,7 @@ class Relay:
             )
         )
         try:
-            if self._assign_from_end(consumer):
+            if self._assign_from_creation(consumer):
                 self.loop.call_soon_threadsafe(self.ready.set)
                 log.info("relaying %s (%d partitions)", self.topic, len(self._partitions))
             while not self._stopping.is_set():
@@ -125,20 +130,21 @@ class Relay:
             consumer.close()
             connection.close()  # the owner look-ups': back to the pool on PostgreSQL
 
-    def _assign_from_end(self, consumer: Consumer) -> bool:
-        # The end offsets are read here rather than assigned as OFFSET_END, which would
-        # be resolved later by the first fetch: once `ready` is set, every event
-        # produced afterwards is relayed, and connect() relies on that.
+    def _assign_from_creation(self, consumer: Consumer) -> bool:
+        # The offsets are looked up here rather than left to the first fetch: once
+        # `ready` is set, every event produced afterwards is relayed, and connect()
+        # relies on that.
         pause = 0.5
         while not self._stopping.is_set():
             try:
                 partitions = self._topic_partitions(consumer)
+                since = [TopicPartition(self.topic, p, self._from_ms) for p in partitions]
                 assignment = []
-                for p in partitions:
-                    _, end = consumer.get_watermark_offsets(
-                        TopicPartition(self.topic, p), timeout=5
-                    )
-                    assignment.append(TopicPartition(self.topic, p, end))
+                for found in consumer.offsets_for_times(since, timeout=5):
+                    if found.offset < 0:  # nothing since then: from the end
+                        _, end = consumer.get_watermark_offsets(found, timeout=5)
+                        found = TopicPartition(self.topic, found.partition, end)
+                    assignment.append(found)
             except (KafkaException, LookupError) as exc:
                 log.warning("relay waiting for %s: %s", self.topic, exc)
                 self._stopping.wait(pause)
