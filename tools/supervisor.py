@@ -17,7 +17,7 @@ class Supervisor:
         self.clock = clock
         self._starters: dict[str, Callable[[], Child]] = {}
         self._started: dict[str, float] = {}
-        self._wait: dict[str, float] = {}
+        self._crashes: dict[str, int] = {}  # quick exits in a row
         self._due: dict[str, float] = {}  # when an exited one starts again
         self.restarts = 0
 
@@ -40,8 +40,8 @@ class Supervisor:
                 continue
             if name not in self._due:
                 quick = now - self._started[name] < QUICK_EXIT
-                wait = min(LONGEST_WAIT, self._wait.get(name, FIRST_WAIT / 2) * 2) if quick else 0
-                self._wait[name] = wait or FIRST_WAIT / 2
+                crashes = self._crashes[name] = self._crashes.get(name, 0) + 1 if quick else 0
+                wait = min(LONGEST_WAIT, FIRST_WAIT * 2 ** (crashes - 1)) if crashes else 0
                 self._due[name] = now + wait
                 code = child.proc.returncode if child is not None else None
                 self.group.say(name, f"exited ({code}); starting it again in {wait:.0f} s")

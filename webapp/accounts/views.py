@@ -33,6 +33,7 @@ from webapp.accounts.throttling import AccountThrottle, AddressThrottle, refusal
 # rows in the database, which holds only the tokens' digests.
 NEW_TOKEN = "new_token"  # noqa: S105 - a cookie's name
 NEW_TOKEN_SECONDS = 60
+LOGIN_LIMITS = (AccountThrottle, AddressThrottle)  # the site's login, the admin's, deletion
 
 
 class Throttled:
@@ -63,7 +64,7 @@ class LoginView(Throttled, auth.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
     form_class = LoginForm
-    throttles = (AccountThrottle, AddressThrottle)
+    throttles = LOGIN_LIMITS
 
     def get_redirect_url(self):
         # A signed-in user sent back here would be a redirection loop (Django raises).
@@ -74,10 +75,14 @@ class LoginView(Throttled, auth.LoginView):
 def admin_login(request):
     """The admin's own login, under the same limits as the site's."""
     if request.method == "POST":
-        wait = refusal(request, [AccountThrottle(), AddressThrottle()])
+        wait = _over_login_limits(request)
         if wait is not None:
             return _too_many(wait)
     return admin.site.login(request)
+
+
+def _over_login_limits(request) -> int | None:
+    return refusal(request, [throttle() for throttle in LOGIN_LIMITS])
 
 
 def _too_many(wait: int) -> HttpResponse:
@@ -160,7 +165,7 @@ def account_delete(request):
         return redirect("account")
     if request.method == "POST":
         # The password guards the account against a stolen session: limited like a login.
-        wait = refusal(request, [AccountThrottle(), AddressThrottle()])
+        wait = _over_login_limits(request)
         if wait is not None:
             return _too_many(wait)
     form = DeleteAccountForm(request.user, request.POST or None)

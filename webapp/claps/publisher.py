@@ -42,7 +42,6 @@ class Publisher:
         overrides = {"message.timeout.ms": 120_000, **overrides}
         self._config = self.kafka.producer(**overrides, logger=log)
         self.producer = Producer(self._config)
-        self._failed: Producer | None = None  # the producer a fatal error ended, if any
         self._replacing = threading.Lock()
         self._closed = threading.Event()
         self._jobs_in_flight = 0
@@ -56,8 +55,6 @@ class Publisher:
     def _serve_reports(self) -> None:
         while not self._closed.wait(MARK_EVERY):
             self._serve(lambda producer: producer.poll(0))  # every report queued since
-            if self._failed is self.producer:
-                self._replace(self._failed, "a message was refused for good")
             self._mark_published()
         self._mark_published()  # what close()'s flush delivered
         connection.close()  # the thread's own: back to the pool on PostgreSQL
@@ -90,7 +87,7 @@ class Publisher:
 
     def _note_refusal(self, producer: Producer, exc: Exception) -> None:
         if isinstance(exc, KafkaException) and _is_fatal(exc):
-            self._failed = producer  # replaced by the reports thread
+            self._replace(producer, exc.args[0])
 
     def publish_job(self, job: ClapJob) -> None:
         """Queue the job's message, in its trace; its delivery report marks the row

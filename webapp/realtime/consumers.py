@@ -107,8 +107,7 @@ class OwnedSocket(AsyncJsonWebsocketConsumer):
     @socket_lookup
     def _session_owner(self) -> str | None:
         """The owner the socket's session speaks for now: None once it has ended."""
-        session = import_module(settings.SESSION_ENGINE).SessionStore(self.session_key)
-        return known_owner_of(session, auth.get_user(_SessionOnly(session)))
+        return _owner_of(import_module(settings.SESSION_ENGINE).SessionStore(self.session_key))
 
     async def _refuse(self, code: int) -> None:
         if self.group is not None:  # joined before the check: leave before anything arrives
@@ -135,7 +134,7 @@ class OwnedSocket(AsyncJsonWebsocketConsumer):
         """The owner the socket's session speaks for (call in a socket_lookup)."""
         session = self.scope["session"]
         self.session_key = session.session_key
-        self.owner = known_owner_of(session, auth.get_user(_SessionOnly(session)))
+        self.owner = _owner_of(session)
         return self.owner
 
     async def _wait_for_applause(self, job_id: str) -> None:
@@ -230,6 +229,10 @@ class ClapJobConsumer(OwnedSocket):
     def _published_place(self) -> tuple[int | None, int | None]:
         place = ClapJob.objects.filter(id=self.job_id).values_list("partition", "offset").first()
         return place or (None, None)
+
+
+def _owner_of(session) -> str | None:
+    return known_owner_of(session, auth.get_user(_SessionOnly(session)))
 
 
 class _SessionOnly:
